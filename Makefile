@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# SockMi: build the kernel modules and the userland, test them in a VM.
+#
+#   make                 modules (W=1) and userland
+#   make KDIR=/path      build the modules against another kernel tree
+#   make check           the whole test suite inside QEMU (see tests/check)
+#   make vm-shell        a root shell in the test VM with the build loadable
+#   make deps            install the Debian packages all of this needs
+#   make install         modules_install + userland + headers, DESTDIR-aware
+
+KVER ?= $(shell uname -r)
+# The running kernel's build tree, else the newest Debian amd64 headers.
+KDIR ?= $(or $(wildcard /lib/modules/$(KVER)/build), \
+	     $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1))
+# The kernel the test VM boots (newest Debian amd64 image) and its headers.
+VM_KVER ?= $(shell ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|.*/vmlinuz-||' | sort -V | tail -n 1)
+VM_KDIR ?= $(or $(wildcard /usr/src/linux-headers-$(VM_KVER)), $(wildcard /lib/modules/$(VM_KVER)/build))
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_MOD_DIR ?= updates/sockmi
+
+KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
+
+.PHONY: all modules userland check check-build modules_install install \
+	headers_install clean deps vm-shell demo help
+
+all: modules userland
+
+modules:
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || { \
+	  echo "No kernel build tree: apt-get install linux-headers-amd64, or make KDIR=/path/to/build" >&2; exit 1; }
+	$(KBUILD) modules
+
+userland:
+	$(MAKE) -C userland
+
+modules_install: modules
+	$(KBUILD) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+
+headers_install:
+	install -D -m 0644 uapi/linux/sockmi.h $(DESTDIR)$(PREFIX)/include/linux/sockmi.h
+	install -D -m 0644 uapi/linux/netfilter/xt_SOCKMI.h \
+		$(DESTDIR)$(PREFIX)/include/linux/netfilter/xt_SOCKMI.h
+
+install: modules_install headers_install
+	$(MAKE) -C userland install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+# The suite boots the kernel the VM runs, so build the modules against it.
+check-build:
+	@test -n "$(VM_KDIR)" || { \
+	  echo "No Debian kernel to test with: run 'make deps' first" >&2; exit 1; }
+	$(MAKE) KDIR=$(VM_KDIR) all
+	$(MAKE) -C tests/vm/warn_test KDIR=$(VM_KDIR)
+
+check: check-build
+	KVER=$(VM_KVER) tests/check
+
+vm-shell: check-build
+	tests/vm/run --kver $(VM_KVER) --shell
+
+deps:
+	./install-deps
+
+demo:
+	@echo "make demo: not yet. The migration demo comes with the checkpoint/restore" >&2
+	@echo "engine and the daemon; see README.md, 'Status'." >&2
+	@exit 1
+
+clean:
+	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(KBUILD) clean; fi
+	$(MAKE) -C userland clean
+	$(MAKE) -C tests/vm/warn_test clean KDIR=$(KDIR)
+
+help:
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint: read the whole state of a frozen TCP socket. The caller owns
+ * the socket lock and has put the socket in repair mode with its timers
+ * stopped and its flow held, so nothing here can change under us.
+ */
+
+#include <linux/skbuff.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+#include <net/tcp.h>
+
+#include "checkpoint.h"
+#include "state.h"
+
+void sockmi_tuple_from_sk(const struct sock *sk, struct sockmi_tuple *t)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	memset(t, 0, sizeof(*t));
+	t->family = sk->sk_family;
+	t->lport = inet->inet_sport;
+	t->rport = inet->inet_dport;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		t->laddr = sk->sk_v6_rcv_saddr;
+		t->raddr = sk->sk_v6_daddr;
+		return;
+	}
+#endif
+	ipv6_addr_set_v4mapped(inet->inet_rcv_saddr, &t->laddr);
+	ipv6_addr_set_v4mapped(inet->inet_daddr, &t->raddr);
+}
+
+/* Copy the bytes [from, to) of sequence space held by the skbs of a queue. */
+struct sockmi_copy {
+	u8 *buf;
+	u32 from;
+	u32 to;
+};
+
+static int sockmi_copy_skb(struct sockmi_copy *c, const struct sk_buff *skb)
+{
+	u32 seq = TCP_SKB_CB(skb)->seq;
+	u32 start, end, off;
+
+	/* Data occupies [seq, seq + skb->len); a FIN comes after it. */
+	start = after(c->from, seq) ? c->from : seq;
+	end = seq + skb->len;
+	if (after(end, c->to))
+		end = c->to;
+	if (!before(start, end))
+		return 0;
+	off = start - seq;
+	return skb_copy_bits(skb, off, c->buf + (start - c->from), end - start);
+}
+
+static int sockmi_copy_recvq(struct sock *sk, struct sockmi_copy *c)
+{
+	struct sk_buff *skb;
+	int ret;
+
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		ret = sockmi_copy_skb(c, skb);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int sockmi_copy_sendq(struct sock *sk, struct sockmi_copy *c)
+{
+	struct sk_buff *skb;
+	int ret;
+
+	skb_rbtree_walk(skb, &sk->tcp_rtx_queue) {
+		ret = sockmi_copy_skb(c, skb);
+		if (ret)
+			return ret;
+	}
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		ret = sockmi_copy_skb(c, skb);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int sockmi_copy_queue(struct sock *sk, struct sockmi_state *st,
+			     enum sockmi_queue q, u32 from, u32 len)
+{
+	struct sockmi_copy c = { .from = from, .to = from + len };
+	int ret;
+
+	st->len[q] = len;
+	if (!len)
+		return 0;
+	if (len > SOCKMI_QUEUE_MAX)
+		return -EFBIG;
+	c.buf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+	if (!c.buf)
+		return -ENOMEM;
+	st->queue[q] = c.buf;
+	if (q == SOCKMI_QUEUE_RECV)
+		ret = sockmi_copy_recvq(sk, &c);
+	else
+		ret = sockmi_copy_sendq(sk, &c);
+	return ret;
+}
+
+static void sockmi_checkpoint_opts(struct sock *sk, struct sockmi_sockopts *o)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	memset(o, 0, sizeof(*o));
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPALIVE);
+	if (tp->keepalive_time) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPIDLE);
+		o->keepidle = tp->keepalive_time / HZ;
+	}
+	if (tp->keepalive_intvl) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPINTVL);
+		o->keepintvl = tp->keepalive_intvl / HZ;
+	}
+	if (tp->keepalive_probes) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPCNT);
+		o->keepcnt = tp->keepalive_probes;
+	}
+	if (tp->nonagle & TCP_NAGLE_OFF)
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_NODELAY);
+	/* SO_RCVBUF and SO_SNDBUF store twice what the user asked for. */
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_RCVBUF);
+		o->rcvbuf = sk->sk_rcvbuf / 2;
+	}
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_SNDBUF);
+		o->sndbuf = sk->sk_sndbuf / 2;
+	}
+	if (sock_flag(sk, SOCK_LINGER)) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_LINGER);
+		o->linger = sk->sk_lingertime / HZ;
+	}
+	if (icsk->icsk_user_timeout) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_USER_TIMEOUT);
+		o->user_timeout = icsk->icsk_user_timeout;
+	}
+	if (icsk->icsk_ca_ops) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_CONGESTION);
+		strscpy(o->congestion, icsk->icsk_ca_ops->name,
+			sizeof(o->congestion));
+	}
+	if (sk->sk_mark) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_MARK);
+		o->mark = sk->sk_mark;
+	}
+	if (sk->sk_priority) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_PRIORITY);
+		o->priority = sk->sk_priority;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6)
+		o->tos = inet6_sk(sk)->tclass;
+	else
+#endif
+		o->tos = inet_sk(sk)->tos;
+	if (o->tos)
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_TOS);
+	if (sk->sk_reuse == SK_CAN_REUSE)
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_REUSEADDR);
+	if (tp->rx_opt.user_mss) {
+		o->present |= SOCKMI_OPT(SOCKMI_SOCKOPT_A_MAXSEG);
+		o->maxseg = tp->rx_opt.user_mss;
+	}
+}
+
+/* Did the peer's FIN arrive (it sits in rcv_nxt but carries no data)? */
+static bool sockmi_fin_received(const struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_CLOSE_WAIT:
+	case TCP_LAST_ACK:
+	case TCP_CLOSING:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int sockmi_checkpoint(struct sock *sk, struct sockmi_state *st)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 recv_end;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	sockmi_tuple_from_sk(sk, &st->tuple);
+	st->tcp_state = sk->sk_state;
+#if IS_ENABLED(CONFIG_IPV6)
+	st->v6only = sk->sk_family == AF_INET6 && sk->sk_ipv6only;
+#endif
+	st->snd_una = tp->snd_una;
+	st->snd_nxt = tp->snd_nxt;
+	st->write_seq = tp->write_seq;
+	st->rcv_nxt = tp->rcv_nxt;
+	st->copied_seq = tp->copied_seq;
+	st->snd_wl1 = tp->snd_wl1;
+	st->snd_wnd = tp->snd_wnd;
+	st->max_window = tp->max_window;
+	st->rcv_wnd = tp->rcv_wnd;
+	st->rcv_wup = tp->rcv_wup;
+	st->mss = tp->rx_opt.mss_clamp;
+	if (tp->rx_opt.wscale_ok) {
+		st->options |= SOCKMI_TCPOPT_WSCALE;
+		st->snd_wscale = tp->rx_opt.snd_wscale;
+		st->rcv_wscale = tp->rx_opt.rcv_wscale;
+	}
+	if (tp->rx_opt.sack_ok)
+		st->options |= SOCKMI_TCPOPT_SACK;
+	if (tp->rx_opt.tstamp_ok) {
+		st->options |= SOCKMI_TCPOPT_TIMESTAMP;
+		st->ts_now = tcp_time_stamp_raw() + tp->tsoffset;
+		st->ts_recent = tp->rx_opt.ts_recent;
+	}
+	st->srtt_us = tp->srtt_us;
+	st->mdev_us = tp->mdev_us;
+	st->rto_us = jiffies_to_usecs(icsk->icsk_rto);
+	st->cwnd = tcp_snd_cwnd(tp);
+	st->ssthresh = tp->snd_ssthresh;
+	sockmi_checkpoint_opts(sk, &st->opts);
+
+	recv_end = tp->rcv_nxt - sockmi_fin_received(sk);
+	ret = sockmi_copy_queue(sk, st, SOCKMI_QUEUE_RECV, tp->copied_seq,
+				recv_end - tp->copied_seq);
+	if (!ret)
+		ret = sockmi_copy_queue(sk, st, SOCKMI_QUEUE_SEND, tp->snd_una,
+					tp->write_seq - tp->snd_una);
+	if (ret)
+		sockmi_state_free(st);
+	return ret;
+}

@@ -1,0 +1,905 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockmi_genl.ko: the "sockmi" generic netlink family. Each command has its
+ * own strict policy; handlers parse, check what a policy cannot express, and
+ * report every refusal with an extack message. See uapi/linux/sockmi.h.
+ */
+
+#include <linux/module.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <net/genetlink.h>
+#include <net/ipv6.h>
+#include <net/tcp.h>
+
+#include "sockmi.h"
+#include "state.h"
+
+static const struct nla_policy sockmi_addr_policy[SOCKMI_ADDR_A_MAX + 1] = {
+	[SOCKMI_ADDR_A_FAMILY] = { .type = NLA_U16 },
+	[SOCKMI_ADDR_A_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
+						sizeof(struct in_addr),
+						sizeof(struct in6_addr)),
+	[SOCKMI_ADDR_A_PORT] = { .type = NLA_U16 },
+};
+
+static const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
+	[SOCKMI_TUPLE_A_FAMILY] = { .type = NLA_U16 },
+	[SOCKMI_TUPLE_A_LOCAL_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
+						       sizeof(struct in_addr),
+						       sizeof(struct in6_addr)),
+	[SOCKMI_TUPLE_A_LOCAL_PORT] = { .type = NLA_U16 },
+	[SOCKMI_TUPLE_A_REMOTE_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
+							sizeof(struct in_addr),
+							sizeof(struct in6_addr)),
+	[SOCKMI_TUPLE_A_REMOTE_PORT] = { .type = NLA_U16 },
+};
+
+static const struct nla_policy sockmi_match_policy[SOCKMI_MATCH_A_MAX + 1] = {
+	[SOCKMI_MATCH_A_STATES] = NLA_POLICY_MASK(NLA_U32, SOCKMI_STATE_ALL),
+	[SOCKMI_MATCH_A_FAMILY] = { .type = NLA_U16 },
+	[SOCKMI_MATCH_A_LOCAL_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
+						       sizeof(struct in_addr),
+						       sizeof(struct in6_addr)),
+	[SOCKMI_MATCH_A_LOCAL_PORT] = { .type = NLA_U16 },
+	[SOCKMI_MATCH_A_REMOTE_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
+							sizeof(struct in_addr),
+							sizeof(struct in6_addr)),
+	[SOCKMI_MATCH_A_REMOTE_PORT] = { .type = NLA_U16 },
+};
+
+static const struct nla_policy sockmi_chunk_policy[SOCKMI_CHUNK_A_MAX + 1] = {
+	[SOCKMI_CHUNK_A_QUEUE] = NLA_POLICY_MAX(NLA_U8, SOCKMI_QUEUE_MAX_ID),
+	[SOCKMI_CHUNK_A_CHILD] = { .type = NLA_U32 },
+	[SOCKMI_CHUNK_A_OFFSET] = { .type = NLA_U32 },
+	[SOCKMI_CHUNK_A_DATA] = NLA_POLICY_RANGE(NLA_BINARY, 1,
+						 SOCKMI_CHUNK_MAX),
+};
+
+static const struct nla_policy sockmi_sockopt_policy[SOCKMI_SOCKOPT_A_MAX + 1] = {
+	[SOCKMI_SOCKOPT_A_KEEPALIVE] = { .type = NLA_FLAG },
+	[SOCKMI_SOCKOPT_A_KEEPIDLE] = { .type = NLA_U32 },
+	[SOCKMI_SOCKOPT_A_KEEPINTVL] = { .type = NLA_U32 },
+	[SOCKMI_SOCKOPT_A_KEEPCNT] = { .type = NLA_U32 },
+	[SOCKMI_SOCKOPT_A_NODELAY] = { .type = NLA_FLAG },
+	[SOCKMI_SOCKOPT_A_RCVBUF] = { .type = NLA_U32 },
+	[SOCKMI_SOCKOPT_A_SNDBUF] = { .type = NLA_U32 },
+	[SOCKMI_SOCKOPT_A_LINGER] = { .type = NLA_U32 },
+	[SOCKMI_SOCKOPT_A_USER_TIMEOUT] = { .type = NLA_U32 },
+	[SOCKMI_SOCKOPT_A_CONGESTION] = { .type = NLA_NUL_STRING,
+					  .len = TCP_CA_NAME_MAX - 1 },
+	[SOCKMI_SOCKOPT_A_MARK] = { .type = NLA_U32 },
+	[SOCKMI_SOCKOPT_A_PRIORITY] = { .type = NLA_U32 },
+	[SOCKMI_SOCKOPT_A_TOS] = { .type = NLA_U8 },
+	[SOCKMI_SOCKOPT_A_REUSEADDR] = { .type = NLA_FLAG },
+	[SOCKMI_SOCKOPT_A_MAXSEG] = { .type = NLA_U16 },
+};
+
+static const struct nla_policy sockmi_state_policy[SOCKMI_STATE_A_MAX + 1] = {
+	[SOCKMI_STATE_A_VERSION] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_TUPLE] = NLA_POLICY_NESTED(sockmi_tuple_policy),
+	[SOCKMI_STATE_A_TCP_STATE] = NLA_POLICY_RANGE(NLA_U8, TCP_ESTABLISHED,
+						      TCP_CLOSING),
+	[SOCKMI_STATE_A_V6ONLY] = { .type = NLA_FLAG },
+	[SOCKMI_STATE_A_SND_UNA] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_SND_NXT] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_WRITE_SEQ] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_RCV_NXT] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_COPIED_SEQ] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_SND_WL1] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_SND_WND] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_MAX_WINDOW] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_RCV_WND] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_RCV_WUP] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_MSS] = NLA_POLICY_MIN(NLA_U16, 64),
+	[SOCKMI_STATE_A_SND_WSCALE] = NLA_POLICY_MAX(NLA_U8, TCP_MAX_WSCALE),
+	[SOCKMI_STATE_A_RCV_WSCALE] = NLA_POLICY_MAX(NLA_U8, TCP_MAX_WSCALE),
+	[SOCKMI_STATE_A_OPTIONS] = NLA_POLICY_MASK(NLA_U32,
+						   __SOCKMI_TCPOPT_ALL),
+	[SOCKMI_STATE_A_TS_NOW] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_TS_RECENT] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_SRTT_US] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_MDEV_US] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_RTO_US] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_CWND] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SOCKMI_STATE_A_SSTHRESH] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SOCKMI_STATE_A_RECVQ_LEN] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_SENDQ_LEN] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_UNSENT_LEN] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_OFOQ_LEN] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_BACKLOG] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_NCHILDREN] = { .type = NLA_U32 },
+	[SOCKMI_STATE_A_SOCKOPTS] = NLA_POLICY_NESTED(sockmi_sockopt_policy),
+};
+
+static const struct nla_policy sockmi_flow_policy[SOCKMI_FLOW_A_MAX + 1] = {
+	[SOCKMI_FLOW_A_TUPLE] = NLA_POLICY_NESTED(sockmi_tuple_policy),
+	[SOCKMI_FLOW_A_ACTION] = NLA_POLICY_MAX(NLA_U8, SOCKMI_FLOW_MAX),
+	[SOCKMI_FLOW_A_VIA] = NLA_POLICY_NESTED(sockmi_addr_policy),
+};
+
+/* Per-command top-level policies: an attribute a command does not take is
+ * rejected by the core ("Unknown attribute type" / "Unsupported attribute").
+ */
+static const struct nla_policy sockmi_export_policy[SOCKMI_A_MAX + 1] = {
+	[SOCKMI_A_PID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SOCKMI_A_FD] = { .type = NLA_U32 },
+	[SOCKMI_A_TO] = NLA_POLICY_NESTED(sockmi_addr_policy),
+};
+
+static const struct nla_policy sockmi_id_policy[SOCKMI_A_MAX + 1] = {
+	[SOCKMI_A_ID] = NLA_POLICY_MIN(NLA_U64, 1),
+};
+
+static const struct nla_policy sockmi_commit_policy[SOCKMI_A_MAX + 1] = {
+	[SOCKMI_A_ID] = NLA_POLICY_MIN(NLA_U64, 1),
+	[SOCKMI_A_FLOW] = NLA_POLICY_NESTED(sockmi_flow_policy),
+};
+
+static const struct nla_policy sockmi_stage_policy[SOCKMI_A_MAX + 1] = {
+	[SOCKMI_A_STATE] = NLA_POLICY_NESTED(sockmi_state_policy),
+	[SOCKMI_A_CHUNK] = NLA_POLICY_NESTED(sockmi_chunk_policy),
+	[SOCKMI_A_CHILD] = NLA_POLICY_NESTED(sockmi_state_policy),
+	[SOCKMI_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __SOCKMI_STAGE_F_ALL),
+};
+
+static const struct nla_policy sockmi_import_policy[SOCKMI_A_MAX + 1] = {
+	[SOCKMI_A_MATCH] = NLA_POLICY_NESTED(sockmi_match_policy),
+	[SOCKMI_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __SOCKMI_IMPORT_F_ALL),
+};
+
+static const struct nla_policy sockmi_flow_cmd_policy[SOCKMI_A_MAX + 1] = {
+	[SOCKMI_A_FLOW] = NLA_POLICY_NESTED(sockmi_flow_policy),
+};
+
+/* Commands without attributes: any attribute is refused. */
+static const struct nla_policy sockmi_empty_policy[SOCKMI_A_MAX + 1] = {
+};
+
+static struct genl_family sockmi_genl_family;
+
+/* Like NL_REQ_ATTR_CHECK(), and says in words which attribute is missing. */
+#define SOCKMI_REQUIRE(extack, nest, tb, type) ({			\
+	struct netlink_ext_ack *__extack = (extack);			\
+	bool __missing = NL_REQ_ATTR_CHECK(__extack, nest, tb, type);	\
+	if (__missing)							\
+		NL_SET_ERR_MSG(__extack, "Missing attribute " #type);	\
+	__missing;							\
+})
+
+/**
+ * sockmi_nla_get_addr - read an in_addr or in6_addr attribute
+ * @attr: the attribute, already length-checked by its policy
+ * @family: AF_INET or AF_INET6
+ * @addr: the address; IPv4 addresses are stored v4-mapped
+ * @extack: where to say what was wrong
+ */
+static int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
+			       struct in6_addr *addr,
+			       struct netlink_ext_ack *extack)
+{
+	if (family == AF_INET && nla_len(attr) == sizeof(struct in_addr)) {
+		ipv6_addr_set_v4mapped(nla_get_in_addr(attr), addr);
+		return 0;
+	}
+	if (family == AF_INET6 && nla_len(attr) == sizeof(struct in6_addr)) {
+		*addr = nla_get_in6_addr(attr);
+		return 0;
+	}
+	NL_SET_ERR_MSG_ATTR(extack, attr,
+			    "Address length does not match its family");
+	return -EINVAL;
+}
+
+static int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
+				 struct netlink_ext_ack *extack)
+{
+	*family = nla_get_u16(attr);
+	if (*family == AF_INET || *family == AF_INET6)
+		return 0;
+	NL_SET_ERR_MSG_ATTR(extack, attr, "Family must be AF_INET or AF_INET6");
+	return -EAFNOSUPPORT;
+}
+
+/**
+ * sockmi_parse_addr - parse a nest of enum sockmi_addr_attr
+ * @nest: the nest, validated by sockmi_addr_policy
+ * @family: AF_INET or AF_INET6
+ * @addr: the address, v4-mapped for AF_INET
+ * @port: the port in network byte order, 0 when absent
+ * @extack: where to say what was wrong
+ */
+static int sockmi_parse_addr(const struct nlattr *nest, u16 *family,
+			     struct in6_addr *addr, __be16 *port,
+			     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[SOCKMI_ADDR_A_MAX + 1];
+	int ret;
+
+	ret = nla_parse_nested(tb, SOCKMI_ADDR_A_MAX, nest, sockmi_addr_policy,
+			       extack);
+	if (ret)
+		return ret;
+	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_ADDR_A_FAMILY) ||
+	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_ADDR_A_ADDR))
+		return -EINVAL;
+	ret = sockmi_nla_get_family(tb[SOCKMI_ADDR_A_FAMILY], family, extack);
+	if (ret)
+		return ret;
+	ret = sockmi_nla_get_addr(tb[SOCKMI_ADDR_A_ADDR], *family, addr,
+				  extack);
+	if (ret)
+		return ret;
+	*port = tb[SOCKMI_ADDR_A_PORT] ?
+		htons(nla_get_u16(tb[SOCKMI_ADDR_A_PORT])) : 0;
+	return 0;
+}
+
+/**
+ * sockmi_parse_tuple - parse a nest of enum sockmi_tuple_attr
+ * @nest: the nest, validated by sockmi_tuple_policy
+ * @t: the tuple
+ * @extack: where to say what was wrong
+ *
+ * The local address and port are required; the remote ones are optional
+ * (bound and listening sockets have none) but come as a pair.
+ */
+static int sockmi_parse_tuple(const struct nlattr *nest, struct sockmi_tuple *t,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[SOCKMI_TUPLE_A_MAX + 1];
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	ret = nla_parse_nested(tb, SOCKMI_TUPLE_A_MAX, nest,
+			       sockmi_tuple_policy, extack);
+	if (ret)
+		return ret;
+	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_TUPLE_A_FAMILY) ||
+	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_TUPLE_A_LOCAL_ADDR) ||
+	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_TUPLE_A_LOCAL_PORT))
+		return -EINVAL;
+	ret = sockmi_nla_get_family(tb[SOCKMI_TUPLE_A_FAMILY], &t->family,
+				    extack);
+	if (ret)
+		return ret;
+	ret = sockmi_nla_get_addr(tb[SOCKMI_TUPLE_A_LOCAL_ADDR], t->family,
+				  &t->laddr, extack);
+	if (ret)
+		return ret;
+	t->lport = htons(nla_get_u16(tb[SOCKMI_TUPLE_A_LOCAL_PORT]));
+	if (!tb[SOCKMI_TUPLE_A_REMOTE_ADDR] != !tb[SOCKMI_TUPLE_A_REMOTE_PORT]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "Remote address and port come together");
+		return -EINVAL;
+	}
+	if (!tb[SOCKMI_TUPLE_A_REMOTE_ADDR])
+		return 0;
+	ret = sockmi_nla_get_addr(tb[SOCKMI_TUPLE_A_REMOTE_ADDR], t->family,
+				  &t->raddr, extack);
+	if (ret)
+		return ret;
+	t->rport = htons(nla_get_u16(tb[SOCKMI_TUPLE_A_REMOTE_PORT]));
+	return 0;
+}
+
+static int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
+			   const struct in6_addr *addr)
+{
+	if (family == AF_INET)
+		return nla_put_in_addr(skb, type, addr->s6_addr32[3]);
+	return nla_put_in6_addr(skb, type, addr);
+}
+
+static int sockmi_put_tuple(struct sk_buff *skb, int type,
+			    const struct sockmi_tuple *t)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u16(skb, SOCKMI_TUPLE_A_FAMILY, t->family) ||
+	    sockmi_put_addr(skb, SOCKMI_TUPLE_A_LOCAL_ADDR, t->family,
+			    &t->laddr) ||
+	    nla_put_u16(skb, SOCKMI_TUPLE_A_LOCAL_PORT, ntohs(t->lport)))
+		goto err;
+	if (t->rport &&
+	    (sockmi_put_addr(skb, SOCKMI_TUPLE_A_REMOTE_ADDR, t->family,
+			     &t->raddr) ||
+	     nla_put_u16(skb, SOCKMI_TUPLE_A_REMOTE_PORT, ntohs(t->rport))))
+		goto err;
+	nla_nest_end(skb, nest);
+	return 0;
+err:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int sockmi_put_entry_attrs(struct sk_buff *skb,
+				  const struct sockmi_entry *e)
+{
+	if (nla_put_u64_64bit(skb, SOCKMI_A_ID, e->id, SOCKMI_A_PAD) ||
+	    nla_put_u8(skb, SOCKMI_A_TCP_STATE, e->tcp_state) ||
+	    sockmi_put_tuple(skb, SOCKMI_A_TUPLE, &e->tuple))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Reply to a doit with the entry's id, tuple, state and maybe a descriptor. */
+static int sockmi_reply_entry(struct genl_info *info, const struct sockmi_entry *e,
+			      int fd)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &sockmi_genl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr || sockmi_put_entry_attrs(msg, e) ||
+	    (fd >= 0 && nla_put_u32(msg, SOCKMI_A_FD, fd))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int sockmi_nl_export(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sockmi_export_req req = { };
+	struct sockmi_entry e;
+	__be16 port;
+	int ret;
+
+	if (SOCKMI_REQUIRE(info->extack, NULL, info->attrs, SOCKMI_A_FD))
+		return -EINVAL;
+	if (nla_get_u32(info->attrs[SOCKMI_A_FD]) > INT_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SOCKMI_A_FD],
+				    "Not a file descriptor");
+		return -EBADF;
+	}
+	req.fd = nla_get_u32(info->attrs[SOCKMI_A_FD]);
+	if (info->attrs[SOCKMI_A_PID])
+		req.pid = nla_get_u32(info->attrs[SOCKMI_A_PID]);
+	if (info->attrs[SOCKMI_A_TO]) {
+		ret = sockmi_parse_addr(info->attrs[SOCKMI_A_TO],
+					&req.to_family, &req.to, &port,
+					info->extack);
+		if (ret)
+			return ret;
+		req.has_to = true;
+	}
+	ret = sockmi_export(genl_info_net(info), &req, &e, info->extack);
+	return ret ?: sockmi_reply_entry(info, &e, -1);
+}
+
+static int sockmi_nl_get_id(struct genl_info *info, u64 *id)
+{
+	if (SOCKMI_REQUIRE(info->extack, NULL, info->attrs, SOCKMI_A_ID))
+		return -EINVAL;
+	*id = nla_get_u64(info->attrs[SOCKMI_A_ID]);
+	return 0;
+}
+
+static int sockmi_nl_by_id(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	u64 id;
+	int ret = sockmi_nl_get_id(info, &id);
+
+	if (ret)
+		return ret;
+	switch (info->genlhdr->cmd) {
+	case SOCKMI_CMD_ABORT:
+		return sockmi_abort(net, id, info->extack);
+	case SOCKMI_CMD_ACTIVATE:
+		return sockmi_activate(net, id, info->extack);
+	default:
+		return sockmi_unstage(net, id, info->extack);
+	}
+}
+
+static int sockmi_parse_flow(const struct nlattr *nest, bool need_action,
+			     struct sockmi_tuple *tuple, u8 *action,
+			     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[SOCKMI_FLOW_A_MAX + 1];
+	struct in6_addr via;
+	__be16 port;
+	u16 family;
+	int ret;
+
+	ret = nla_parse_nested(tb, SOCKMI_FLOW_A_MAX, nest, sockmi_flow_policy,
+			       extack);
+	if (ret)
+		return ret;
+	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_TUPLE))
+		return -EINVAL;
+	ret = sockmi_parse_tuple(tb[SOCKMI_FLOW_A_TUPLE], tuple, extack);
+	if (ret)
+		return ret;
+	if (!tuple->rport) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_FLOW_A_TUPLE],
+				    "A flow needs a remote address and port");
+		return -EINVAL;
+	}
+	if (!need_action)
+		return 0;
+	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_ACTION))
+		return -EINVAL;
+	*action = nla_get_u8(tb[SOCKMI_FLOW_A_ACTION]);
+	if (*action == SOCKMI_FLOW_REDIRECT || *action == SOCKMI_FLOW_ANSWER_AS) {
+		if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_VIA))
+			return -EINVAL;
+		ret = sockmi_parse_addr(tb[SOCKMI_FLOW_A_VIA], &family, &via,
+					&port, extack);
+		if (ret)
+			return ret;
+		if (family != tuple->family) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_FLOW_A_VIA],
+					    "Flow and its address differ in family");
+			return -EINVAL;
+		}
+	}
+	if (*action != SOCKMI_FLOW_HOLD) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_FLOW_A_ACTION],
+				    "Only HOLD flows are supported by this xt_SOCKMI");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int sockmi_nl_commit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sockmi_tuple tuple;
+	u8 action;
+	u64 id;
+	int ret = sockmi_nl_get_id(info, &id);
+
+	if (ret)
+		return ret;
+	/* The hold outlives the commit; a HOLD flow asks for no more. */
+	if (info->attrs[SOCKMI_A_FLOW]) {
+		ret = sockmi_parse_flow(info->attrs[SOCKMI_A_FLOW], true,
+					&tuple, &action, info->extack);
+		if (ret)
+			return ret;
+	}
+	return sockmi_commit(genl_info_net(info), id, info->extack);
+}
+
+static int sockmi_nl_stage(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct sockmi_state st;
+	struct sockmi_entry e;
+	u32 flags = 0;
+	int ret;
+
+	if (SOCKMI_REQUIRE(info->extack, NULL, info->attrs, SOCKMI_A_STATE))
+		return -EINVAL;
+	if (info->attrs[SOCKMI_A_FLAGS])
+		flags = nla_get_u32(info->attrs[SOCKMI_A_FLAGS]);
+	ret = sockmi_state_parse(net, info->attrs[SOCKMI_A_STATE],
+				 nlmsg_attrdata(info->nlhdr, GENL_HDRLEN),
+				 nlmsg_attrlen(info->nlhdr, GENL_HDRLEN), &st,
+				 info->extack);
+	if (ret)
+		return ret;
+	ret = sockmi_stage(net, &st, flags, &e, info->extack);
+	sockmi_state_free(&st);
+	return ret ?: sockmi_reply_entry(info, &e, -1);
+}
+
+static int sockmi_parse_match(const struct nlattr *nest, struct sockmi_match *m,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[SOCKMI_MATCH_A_MAX + 1];
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	ret = nla_parse_nested(tb, SOCKMI_MATCH_A_MAX, nest,
+			       sockmi_match_policy, extack);
+	if (ret)
+		return ret;
+	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_MATCH_A_STATES))
+		return -EINVAL;
+	m->states = nla_get_u32(tb[SOCKMI_MATCH_A_STATES]);
+	if (!m->states) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_MATCH_A_STATES],
+				    "No state selected");
+		return -EINVAL;
+	}
+	if ((tb[SOCKMI_MATCH_A_LOCAL_ADDR] || tb[SOCKMI_MATCH_A_REMOTE_ADDR]) &&
+	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_MATCH_A_FAMILY))
+		return -EINVAL;
+	if (tb[SOCKMI_MATCH_A_FAMILY]) {
+		ret = sockmi_nla_get_family(tb[SOCKMI_MATCH_A_FAMILY],
+					    &m->family, extack);
+		if (ret)
+			return ret;
+	}
+	if (tb[SOCKMI_MATCH_A_LOCAL_ADDR]) {
+		ret = sockmi_nla_get_addr(tb[SOCKMI_MATCH_A_LOCAL_ADDR],
+					  m->family, &m->laddr, extack);
+		if (ret)
+			return ret;
+		m->has_laddr = true;
+	}
+	if (tb[SOCKMI_MATCH_A_REMOTE_ADDR]) {
+		ret = sockmi_nla_get_addr(tb[SOCKMI_MATCH_A_REMOTE_ADDR],
+					  m->family, &m->raddr, extack);
+		if (ret)
+			return ret;
+		m->has_raddr = true;
+	}
+	if (tb[SOCKMI_MATCH_A_LOCAL_PORT])
+		m->lport = htons(nla_get_u16(tb[SOCKMI_MATCH_A_LOCAL_PORT]));
+	if (tb[SOCKMI_MATCH_A_REMOTE_PORT])
+		m->rport = htons(nla_get_u16(tb[SOCKMI_MATCH_A_REMOTE_PORT]));
+	return 0;
+}
+
+static int sockmi_nl_import(struct sk_buff *skb, struct genl_info *info)
+{
+	unsigned int o_flags = 0;
+	struct sockmi_match m;
+	struct sockmi_entry e;
+	int ret, fd;
+
+	if (SOCKMI_REQUIRE(info->extack, NULL, info->attrs, SOCKMI_A_MATCH))
+		return -EINVAL;
+	ret = sockmi_parse_match(info->attrs[SOCKMI_A_MATCH], &m, info->extack);
+	if (ret)
+		return ret;
+	if (info->attrs[SOCKMI_A_FLAGS] &&
+	    (nla_get_u32(info->attrs[SOCKMI_A_FLAGS]) & SOCKMI_IMPORT_F_CLOEXEC))
+		o_flags |= O_CLOEXEC;
+	ret = sockmi_import(genl_info_net(info), &m, o_flags, &fd, &e,
+			    info->extack);
+	return ret ?: sockmi_reply_entry(info, &e, fd);
+}
+
+static int sockmi_nl_flow(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sockmi_net *sn = sockmi_net(genl_info_net(info));
+	bool add = info->genlhdr->cmd == SOCKMI_CMD_NEW_FLOW;
+	struct sockmi_tuple tuple;
+	u8 action;
+	int ret;
+
+	if (SOCKMI_REQUIRE(info->extack, NULL, info->attrs, SOCKMI_A_FLOW))
+		return -EINVAL;
+	ret = sockmi_parse_flow(info->attrs[SOCKMI_A_FLOW], add, &tuple,
+				&action, info->extack);
+	if (ret)
+		return ret;
+	if (add) {
+		ret = sockmi_hold_add(sn, &tuple);
+		if (ret == -EEXIST)
+			GENL_SET_ERR_MSG(info, "The flow exists already");
+		return ret;
+	}
+	ret = sockmi_hold_del(sn, &tuple);
+	if (ret == -ENOENT)
+		GENL_SET_ERR_MSG(info, "No such flow");
+	return ret;
+}
+
+struct sockmi_flow_dump {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+static int sockmi_put_hold(const struct sockmi_tuple *t, u64 packets, void *arg)
+{
+	struct sockmi_flow_dump *d = arg;
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = genlmsg_put(d->skb, NETLINK_CB(d->cb->skb).portid,
+			  d->cb->nlh->nlmsg_seq, &sockmi_genl_family,
+			  NLM_F_MULTI, SOCKMI_CMD_GET_FLOW);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(d->skb, SOCKMI_A_FLOW);
+	if (!nest || sockmi_put_tuple(d->skb, SOCKMI_FLOW_A_TUPLE, t) ||
+	    nla_put_u8(d->skb, SOCKMI_FLOW_A_ACTION, SOCKMI_FLOW_HOLD) ||
+	    nla_put_u64_64bit(d->skb, SOCKMI_FLOW_A_PACKETS, packets,
+			      SOCKMI_FLOW_A_PAD)) {
+		genlmsg_cancel(d->skb, hdr);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(d->skb, nest);
+	genlmsg_end(d->skb, hdr);
+	return 0;
+}
+
+/* cb->args[0]: holds sent so far. */
+static int sockmi_nl_get_flow(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct sockmi_net *sn = sockmi_net(sock_net(skb->sk));
+	struct sockmi_flow_dump d = { .skb = skb, .cb = cb };
+
+	cb->args[0] = sockmi_hold_walk(sn, cb->args[0], sockmi_put_hold, &d);
+	return skb->len;
+}
+
+struct sockmi_export_dump {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+/*
+ * cb->args[0]: 0 state not sent, 1 sending chunks, 2 done;
+ * cb->args[1], [2]: queue and offset of the next chunk.
+ */
+static int sockmi_put_export(const struct sockmi_entry *e,
+			     const struct sockmi_state *st, void *arg)
+{
+	struct sockmi_export_dump *d = arg;
+	struct netlink_callback *cb = d->cb;
+	struct sk_buff *skb = d->skb;
+	int queue = cb->args[1];
+	u32 offset = cb->args[2];
+	unsigned int start;
+	void *hdr;
+	int ret;
+
+	while (cb->args[0] < 2) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &sockmi_genl_family,
+				  NLM_F_MULTI, SOCKMI_CMD_GET_EXPORT);
+		if (!hdr)
+			break;
+		if (nla_put_u64_64bit(skb, SOCKMI_A_ID, e->id, SOCKMI_A_PAD))
+			goto cancel;
+		if (!cb->args[0]) {
+			if (sockmi_state_put(skb, SOCKMI_A_STATE, st))
+				goto cancel;
+			genlmsg_end(skb, hdr);
+			cb->args[0] = 1;
+			continue;
+		}
+		start = skb->len;
+		ret = sockmi_state_put_chunks(skb, st, &queue, &offset);
+		if (ret && skb->len == start)
+			goto cancel;
+		genlmsg_end(skb, hdr);
+		cb->args[1] = queue;
+		cb->args[2] = offset;
+		if (!ret)
+			cb->args[0] = 2;
+	}
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return 0;
+}
+
+static int sockmi_nl_get_export(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct sockmi_export_dump d = { .skb = skb, .cb = cb };
+	int ret;
+
+	if (SOCKMI_REQUIRE(cb->extack, NULL, info->attrs, SOCKMI_A_ID))
+		return -EINVAL;
+	if (cb->args[0] == 2)
+		return 0;
+	ret = sockmi_with_export(sock_net(skb->sk),
+				 nla_get_u64(info->attrs[SOCKMI_A_ID]),
+				 sockmi_put_export, &d);
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG(cb->extack, "No export with this id");
+	if (ret)
+		return ret;
+	if (!skb->len) {
+		NL_SET_ERR_MSG(cb->extack, "Dump buffer too small for the state");
+		return -EMSGSIZE;
+	}
+	return skb->len;
+}
+
+static int sockmi_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
+			    const struct sockmi_entry *e)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &sockmi_genl_family, NLM_F_MULTI,
+			  SOCKMI_CMD_GET_STAGED);
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	if (sockmi_put_entry_attrs(skb, e) ||
+	    nla_put_u8(skb, SOCKMI_A_LIST, e->list) ||
+	    nla_put_u32(skb, SOCKMI_A_FLAGS, e->flags)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Dump cursor: cb->args[0] list, cb->args[1] last id sent (ids only grow). */
+static int sockmi_nl_get_staged(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct sockmi_net *sn = sockmi_net(sock_net(skb->sk));
+	struct sockmi_entry *e;
+	int list, ret = 0;
+
+	mutex_lock(&sn->lock);
+	cb->seq = sn->generation;
+	for (list = cb->args[0]; list < __SOCKMI_LIST_MAX; list++) {
+		list_for_each_entry(e, &sn->lists[list], node) {
+			if (e->id <= cb->args[1])
+				continue;
+			ret = sockmi_put_entry(skb, cb, e);
+			if (ret)
+				goto out;
+			cb->args[1] = e->id;
+		}
+		cb->args[0] = list + 1;
+		cb->args[1] = 0;
+	}
+out:
+	mutex_unlock(&sn->lock);
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret;
+}
+
+/* Called under RCU by sockmi.ko: no sleeping. */
+static void sockmi_nl_notify(struct net *net, const struct sockmi_event *ev)
+{
+	struct sockmi_entry e = {
+		.id = ev->id,
+		.tcp_state = ev->tcp_state,
+		.tuple = ev->tuple,
+	};
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	void *hdr;
+
+	if (!genl_has_listeners(&sockmi_genl_family, net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &sockmi_genl_family, 0, ev->cmd);
+	if (!hdr || sockmi_put_entry_attrs(msg, &e))
+		goto err;
+	if (ev->has_to) {
+		nest = nla_nest_start(msg, SOCKMI_A_TO);
+		if (!nest || nla_put_u16(msg, SOCKMI_ADDR_A_FAMILY, ev->to_family) ||
+		    sockmi_put_addr(msg, SOCKMI_ADDR_A_ADDR, ev->to_family,
+				    &ev->to))
+			goto err;
+		nla_nest_end(msg, nest);
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&sockmi_genl_family, net, msg, 0, 0,
+				GFP_ATOMIC);
+	return;
+err:
+	nlmsg_free(msg);
+}
+
+static const u8 sockmi_stats_attrs[] = {
+	SOCKMI_STATS_A_EXPORTS, SOCKMI_STATS_A_COMMITS, SOCKMI_STATS_A_ABORTS,
+	SOCKMI_STATS_A_STAGES, SOCKMI_STATS_A_STAGE_ERRORS,
+	SOCKMI_STATS_A_IMPORTS, SOCKMI_STATS_A_UNSTAGES, SOCKMI_STATS_A_BYTES,
+	SOCKMI_STATS_A_EXPORTING, SOCKMI_STATS_A_STAGED_BOUND,
+	SOCKMI_STATS_A_STAGED_LISTEN, SOCKMI_STATS_A_STAGED_CONNECTED,
+};
+
+static int sockmi_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sockmi_net *sn = sockmi_net(genl_info_net(info));
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	void *hdr;
+	int i;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &sockmi_genl_family, 0,
+				SOCKMI_CMD_GET_STATS);
+	if (!hdr)
+		goto nospace;
+	nest = nla_nest_start(msg, SOCKMI_A_STATS);
+	if (!nest)
+		goto nospace;
+	for (i = 0; i < ARRAY_SIZE(sockmi_stats_attrs); i++)
+		if (nla_put_u64_64bit(msg, sockmi_stats_attrs[i],
+				      sockmi_stat_read(sn, sockmi_stats_attrs[i]),
+				      SOCKMI_STATS_A_PAD))
+			goto nospace;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+#define SOCKMI_OP(_cmd, _policy, ...) {				\
+	.cmd = (_cmd),							\
+	.flags = GENL_UNS_ADMIN_PERM,					\
+	.policy = (_policy),						\
+	.maxattr = SOCKMI_A_MAX,					\
+	__VA_ARGS__							\
+}
+
+static const struct genl_ops sockmi_genl_ops[] = {
+	SOCKMI_OP(SOCKMI_CMD_EXPORT, sockmi_export_policy,
+		  .doit = sockmi_nl_export),
+	SOCKMI_OP(SOCKMI_CMD_GET_EXPORT, sockmi_id_policy,
+		  .dumpit = sockmi_nl_get_export),
+	SOCKMI_OP(SOCKMI_CMD_COMMIT, sockmi_commit_policy,
+		  .doit = sockmi_nl_commit),
+	SOCKMI_OP(SOCKMI_CMD_ABORT, sockmi_id_policy,
+		  .doit = sockmi_nl_by_id),
+	SOCKMI_OP(SOCKMI_CMD_STAGE, sockmi_stage_policy,
+		  .doit = sockmi_nl_stage),
+	SOCKMI_OP(SOCKMI_CMD_ACTIVATE, sockmi_id_policy,
+		  .doit = sockmi_nl_by_id),
+	SOCKMI_OP(SOCKMI_CMD_UNSTAGE, sockmi_id_policy,
+		  .doit = sockmi_nl_by_id),
+	SOCKMI_OP(SOCKMI_CMD_IMPORT, sockmi_import_policy,
+		  .doit = sockmi_nl_import),
+	SOCKMI_OP(SOCKMI_CMD_GET_STAGED, sockmi_empty_policy,
+		  .dumpit = sockmi_nl_get_staged),
+	SOCKMI_OP(SOCKMI_CMD_NEW_FLOW, sockmi_flow_cmd_policy,
+		  .doit = sockmi_nl_flow),
+	SOCKMI_OP(SOCKMI_CMD_DEL_FLOW, sockmi_flow_cmd_policy,
+		  .doit = sockmi_nl_flow),
+	SOCKMI_OP(SOCKMI_CMD_GET_FLOW, sockmi_empty_policy,
+		  .dumpit = sockmi_nl_get_flow),
+	SOCKMI_OP(SOCKMI_CMD_GET_STATS, sockmi_empty_policy,
+		  .doit = sockmi_nl_get_stats),
+};
+
+static const struct genl_multicast_group sockmi_genl_mcgrps[] = {
+	{ .name = SOCKMI_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
+};
+
+static struct genl_family sockmi_genl_family __ro_after_init = {
+	.name = SOCKMI_GENL_NAME,
+	.version = SOCKMI_GENL_VERSION,
+	.maxattr = SOCKMI_A_MAX,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = sockmi_genl_ops,
+	.n_ops = ARRAY_SIZE(sockmi_genl_ops),
+	.mcgrps = sockmi_genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(sockmi_genl_mcgrps),
+};
+
+static int __init sockmi_genl_init(void)
+{
+	int ret = genl_register_family(&sockmi_genl_family);
+
+	if (!ret)
+		sockmi_set_notifier(sockmi_nl_notify);
+	return ret;
+}
+
+static void __exit sockmi_genl_exit(void)
+{
+	sockmi_set_notifier(NULL);
+	genl_unregister_family(&sockmi_genl_family);
+}
+
+module_init(sockmi_genl_init);
+module_exit(sockmi_genl_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("SockMi: generic netlink control family");
+MODULE_AUTHOR("The SockMi developers");
+MODULE_ALIAS_GENL_FAMILY(SOCKMI_GENL_NAME);

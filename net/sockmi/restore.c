@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Restore: rebuild a TCP socket from a checkpoint with the kernel's own
+ * TCP_REPAIR machinery (the same calls CRIU makes from user space), then
+ * carry over what that machinery leaves out: the MSS for the route, RTT
+ * estimate and RTO, congestion window, and the peer's last timestamp.
+ */
+
+#include <linux/net.h>
+#include <linux/uio.h>
+#include <net/inet_connection_sock.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "checkpoint.h"
+#include "state.h"
+
+/* Repair-mode queue refills go in pieces an skb can hold. */
+#define SOCKMI_FILL_CHUNK (64 * 1024)
+
+static int sockmi_setopt(struct socket *sock, int level, int name, int val)
+{
+	if (level == SOL_SOCKET)
+		return sock_setsockopt(sock, level, name, KERNEL_SOCKPTR(&val),
+				       sizeof(val));
+	return sock->ops->setsockopt(sock, level, name, KERNEL_SOCKPTR(&val),
+				     sizeof(val));
+}
+
+static int sockmi_setopt_buf(struct socket *sock, int level, int name,
+			     void *buf, unsigned int len)
+{
+	return sock->ops->setsockopt(sock, level, name, KERNEL_SOCKPTR(buf),
+				     len);
+}
+
+static int sockmi_sockaddr(const struct sockmi_tuple *t, bool local,
+			   struct sockaddr_storage *ss)
+{
+	const struct in6_addr *a = local ? &t->laddr : &t->raddr;
+	__be16 port = local ? t->lport : t->rport;
+
+	memset(ss, 0, sizeof(*ss));
+	if (t->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = port;
+		sin->sin_addr.s_addr = a->s6_addr32[3];
+		return sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = port;
+		sin6->sin6_addr = *a;
+		return sizeof(*sin6);
+	}
+}
+
+/* Write @len bytes with sendmsg(); in repair mode they fill a queue. */
+static int sockmi_send_bytes(struct socket *sock, const u8 *buf, u32 len)
+{
+	while (len) {
+		struct kvec vec = {
+			.iov_base = (void *)buf,
+			.iov_len = min_t(u32, len, SOCKMI_FILL_CHUNK),
+		};
+		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+		int ret;
+
+		ret = kernel_sendmsg(sock, &msg, &vec, 1, vec.iov_len);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return -ENOBUFS;
+		buf += ret;
+		len -= ret;
+	}
+	return 0;
+}
+
+/*
+ * Before the queues are refilled: segments sized for this route (a repair
+ * connect() leaves the MSS of an unknown path), and room for whole queues
+ * whatever the buffer defaults of this host.
+ */
+static void sockmi_prepare_fill(struct sock *sk, const struct sockmi_state *st)
+{
+	int recv = 2 * st->len[SOCKMI_QUEUE_RECV] + SOCKMI_FILL_CHUNK;
+	int send = 2 * st->len[SOCKMI_QUEUE_SEND] + SOCKMI_FILL_CHUNK;
+	struct dst_entry *dst;
+
+	lock_sock(sk);
+	dst = __sk_dst_get(sk);
+	if (dst)
+		tcp_sync_mss(sk, dst_mtu(dst));
+	tcp_initialize_rcv_mss(sk);
+	if (sk->sk_rcvbuf < recv)
+		WRITE_ONCE(sk->sk_rcvbuf, recv);
+	if (sk->sk_sndbuf < send)
+		WRITE_ONCE(sk->sk_sndbuf, send);
+	release_sock(sk);
+}
+
+static int sockmi_restore_options(struct socket *sock,
+				  const struct sockmi_state *st)
+{
+	struct tcp_repair_opt opts[4];
+	int n = 0;
+
+	opts[n].opt_code = TCPOPT_MSS;
+	opts[n++].opt_val = st->mss;
+	if (st->options & SOCKMI_TCPOPT_WSCALE) {
+		opts[n].opt_code = TCPOPT_WINDOW;
+		opts[n++].opt_val = st->snd_wscale | st->rcv_wscale << 16;
+	}
+	if (st->options & SOCKMI_TCPOPT_SACK) {
+		opts[n].opt_code = TCPOPT_SACK_PERM;
+		opts[n++].opt_val = 0;
+	}
+	if (st->options & SOCKMI_TCPOPT_TIMESTAMP) {
+		opts[n].opt_code = TCPOPT_TIMESTAMP;
+		opts[n++].opt_val = 0;
+	}
+	return sockmi_setopt_buf(sock, SOL_TCP, TCP_REPAIR_OPTIONS, opts,
+				 n * sizeof(opts[0]));
+}
+
+/* Options that shape routing and buffers: before connect(). */
+static int sockmi_restore_early_opts(struct socket *sock,
+				     const struct sockmi_state *st)
+{
+	const struct sockmi_sockopts *o = &st->opts;
+	int ret = 0;
+
+	if (st->tuple.family == AF_INET6) {
+		ret = sockmi_setopt(sock, SOL_IPV6, IPV6_V6ONLY, st->v6only);
+		ret = ret ?: sockmi_setopt(sock, SOL_IPV6, IPV6_FREEBIND, 1);
+	} else {
+		ret = sockmi_setopt(sock, SOL_IP, IP_FREEBIND, 1);
+	}
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_MARK)))
+		ret = sockmi_setopt(sock, SOL_SOCKET, SO_MARK, o->mark);
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_PRIORITY)))
+		ret = sockmi_setopt(sock, SOL_SOCKET, SO_PRIORITY, o->priority);
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_TOS)))
+		ret = st->tuple.family == AF_INET6 ?
+		      sockmi_setopt(sock, SOL_IPV6, IPV6_TCLASS, o->tos) :
+		      sockmi_setopt(sock, SOL_IP, IP_TOS, o->tos);
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_RCVBUF)))
+		ret = sockmi_setopt(sock, SOL_SOCKET, SO_RCVBUF, o->rcvbuf);
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_SNDBUF)))
+		ret = sockmi_setopt(sock, SOL_SOCKET, SO_SNDBUF, o->sndbuf);
+	return ret;
+}
+
+/* Options that need an established socket, or that repair mode resets. */
+static int sockmi_restore_late_opts(struct socket *sock,
+				    const struct sockmi_state *st)
+{
+	const struct sockmi_sockopts *o = &st->opts;
+	int ret = 0;
+
+	if (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPIDLE))
+		ret = sockmi_setopt(sock, SOL_TCP, TCP_KEEPIDLE, o->keepidle);
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPINTVL)))
+		ret = sockmi_setopt(sock, SOL_TCP, TCP_KEEPINTVL, o->keepintvl);
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPCNT)))
+		ret = sockmi_setopt(sock, SOL_TCP, TCP_KEEPCNT, o->keepcnt);
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_NODELAY)))
+		ret = sockmi_setopt(sock, SOL_TCP, TCP_NODELAY, 1);
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_USER_TIMEOUT)))
+		ret = sockmi_setopt(sock, SOL_TCP, TCP_USER_TIMEOUT,
+				    o->user_timeout);
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_MAXSEG)))
+		ret = sockmi_setopt(sock, SOL_TCP, TCP_MAXSEG, o->maxseg);
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_LINGER))) {
+		struct linger l = { .l_onoff = 1, .l_linger = o->linger };
+
+		ret = sock_setsockopt(sock, SOL_SOCKET, SO_LINGER,
+				      KERNEL_SOCKPTR(&l), sizeof(l));
+	}
+	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_CONGESTION))) {
+		char name[TCP_CA_NAME_MAX];
+
+		strscpy(name, o->congestion, sizeof(name));
+		/* Not every host has every algorithm: keep the default. */
+		if (sockmi_setopt_buf(sock, SOL_TCP, TCP_CONGESTION, name,
+				      strlen(name)))
+			net_info_ratelimited("sockmi: congestion control %s unavailable, using the default\n",
+					     name);
+	}
+	return ret;
+}
+
+/* What the TCP_REPAIR options leave out; after the queues are refilled. */
+static void sockmi_restore_tcp(struct sock *sk, const struct sockmi_state *st)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	lock_sock(sk);
+	if (st->srtt_us) {
+		tp->srtt_us = st->srtt_us;
+		tp->mdev_us = st->mdev_us;
+		tp->rttvar_us = max(st->mdev_us, tcp_rto_min_us(sk));
+		tp->mdev_max_us = tp->rttvar_us;
+	}
+	if (st->rto_us)
+		icsk->icsk_rto = clamp_t(unsigned long,
+					 usecs_to_jiffies(st->rto_us),
+					 TCP_RTO_MIN, TCP_RTO_MAX);
+	if (st->cwnd)
+		tcp_snd_cwnd_set(tp, st->cwnd);
+	if (st->ssthresh)
+		tp->snd_ssthresh = st->ssthresh;
+	if (st->options & SOCKMI_TCPOPT_TIMESTAMP) {
+		tp->rx_opt.ts_recent = st->ts_recent;
+		tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
+	}
+	if (st->tcp_state == TCP_CLOSE_WAIT) {
+		/* The peer's FIN: what tcp_fin() does on arrival. */
+		WRITE_ONCE(tp->rcv_nxt, tp->rcv_nxt + 1);
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+		sock_set_flag(sk, SOCK_DONE);
+		tcp_set_state(sk, TCP_CLOSE_WAIT);
+	}
+	/* Silent until activated: no retransmission, no keepalive. */
+	tcp_clear_xmit_timers(sk);
+	inet_csk_delete_keepalive_timer(sk);
+	release_sock(sk);
+}
+
+static int sockmi_restore_queues(struct socket *sock,
+				 const struct sockmi_state *st)
+{
+	u32 sent = st->snd_nxt - st->snd_una;
+	int ret = 0;
+
+	sockmi_prepare_fill(sock->sk, st);
+	if (sent) {
+		ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR_QUEUE,
+				    TCP_SEND_QUEUE);
+		ret = ret ?: sockmi_send_bytes(sock, st->queue[SOCKMI_QUEUE_SEND],
+					       sent);
+	}
+	if (!ret && st->len[SOCKMI_QUEUE_RECV]) {
+		ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR_QUEUE,
+				    TCP_RECV_QUEUE);
+		ret = ret ?: sockmi_send_bytes(sock, st->queue[SOCKMI_QUEUE_RECV],
+					       st->len[SOCKMI_QUEUE_RECV]);
+	}
+	return ret ?: sockmi_setopt(sock, SOL_TCP, TCP_REPAIR_QUEUE,
+				    TCP_NO_QUEUE);
+}
+
+int sockmi_restore(struct net *net, const struct sockmi_state *st,
+		   struct socket **res, struct netlink_ext_ack *extack)
+{
+	const struct sockmi_tuple *t = &st->tuple;
+	struct tcp_repair_window win = {
+		.snd_wl1 = st->snd_wl1,
+		.snd_wnd = st->snd_wnd,
+		.max_window = st->max_window,
+		.rcv_wnd = st->rcv_wnd,
+		.rcv_wup = st->rcv_wup,
+	};
+	struct sockaddr_storage addr;
+	struct socket *sock;
+	int ret, len;
+
+	ret = __sock_create(net, t->family, SOCK_STREAM, IPPROTO_TCP, &sock, 0);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot create a TCP socket");
+		return ret;
+	}
+	ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot put the new socket in repair mode");
+		goto err;
+	}
+	ret = sockmi_restore_early_opts(sock, st);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot restore socket options");
+		goto err;
+	}
+	ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+	ret = ret ?: sockmi_setopt(sock, SOL_TCP, TCP_QUEUE_SEQ, st->snd_una);
+	ret = ret ?: sockmi_setopt(sock, SOL_TCP, TCP_REPAIR_QUEUE,
+				   TCP_RECV_QUEUE);
+	ret = ret ?: sockmi_setopt(sock, SOL_TCP, TCP_QUEUE_SEQ,
+				   st->copied_seq);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot restore sequence numbers");
+		goto err;
+	}
+	len = sockmi_sockaddr(t, true, &addr);
+	ret = kernel_bind(sock, (struct sockaddr *)&addr, len);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot bind to the socket's local address");
+		goto err;
+	}
+	len = sockmi_sockaddr(t, false, &addr);
+	ret = kernel_connect(sock, (struct sockaddr *)&addr, len, 0);
+	if (ret == -EADDRNOTAVAIL) {
+		NL_SET_ERR_MSG(extack, "The connection already exists in this namespace");
+		goto err;
+	}
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot reconnect in repair mode");
+		goto err;
+	}
+	ret = sockmi_restore_options(sock, st);
+	if (!ret && (st->options & SOCKMI_TCPOPT_TIMESTAMP))
+		ret = sockmi_setopt(sock, SOL_TCP, TCP_TIMESTAMP, st->ts_now);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot restore TCP options");
+		goto err;
+	}
+	ret = sockmi_restore_queues(sock, st);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot refill the socket's queues");
+		goto err;
+	}
+	sockmi_restore_tcp(sock->sk, st);
+	ret = sockmi_setopt_buf(sock, SOL_TCP, TCP_REPAIR_WINDOW, &win,
+				sizeof(win));
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Window does not fit the sequence numbers");
+		goto err;
+	}
+	ret = sockmi_restore_late_opts(sock, st);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot restore socket options");
+		goto err;
+	}
+	*res = sock;
+	return 0;
+
+err:
+	sockmi_restore_discard(sock);
+	return ret;
+}
+
+int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st)
+{
+	struct sock *sk = sock->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 sent = st->snd_nxt - st->snd_una;
+	int ret;
+
+	/* Leaving repair mode sends a window probe: the peer hears from us. */
+	ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
+	if (ret)
+		return ret;
+	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_REUSEADDR))
+		sockmi_setopt(sock, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPALIVE))
+		sockmi_setopt(sock, SOL_SOCKET, SO_KEEPALIVE, 1);
+
+	lock_sock(sk);
+	if (tp->packets_out)
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
+					  inet_csk(sk)->icsk_rto, TCP_RTO_MAX);
+	release_sock(sk);
+
+	/* Bytes the old socket had queued but never sent go out now. */
+	return sockmi_send_bytes(sock, st->queue[SOCKMI_QUEUE_SEND] + sent,
+				 st->write_seq - st->snd_nxt);
+}
+
+void sockmi_restore_discard(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	/* A socket in repair mode closes without a word to the peer. */
+	lock_sock(sk);
+	tcp_sk(sk)->repair = 1;
+	tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
+	release_sock(sk);
+	sock_release(sock);
+}

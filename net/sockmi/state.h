@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The checkpoint of one TCP socket, in kernel form, and its netlink form
+ * (enum sockmi_state_attr, see uapi/linux/sockmi.h).
+ */
+
+#ifndef _NET_SOCKMI_STATE_H
+#define _NET_SOCKMI_STATE_H
+
+#include <linux/types.h>
+#include <net/netlink.h>
+#include <net/tcp.h>
+
+#include "sockmi.h"
+
+/* Which optional socket options a state carries (enum sockmi_sockopt_attr
+ * numbers used as bit positions).
+ */
+#define SOCKMI_OPT(attr) BIT(attr)
+
+struct sockmi_sockopts {
+	u32 present;		/* SOCKMI_OPT() bits */
+	u32 keepidle;
+	u32 keepintvl;
+	u32 keepcnt;
+	u32 rcvbuf;
+	u32 sndbuf;
+	u32 linger;
+	u32 user_timeout;
+	u32 mark;
+	u32 priority;
+	u16 maxseg;
+	u8 tos;
+	char congestion[TCP_CA_NAME_MAX];
+};
+
+/**
+ * struct sockmi_state - what a checkpoint captures of one socket
+ * @tuple: addresses and ports
+ * @tcp_state: TCP_ESTABLISHED, TCP_CLOSE_WAIT, ...
+ * @v6only: IPV6_V6ONLY
+ * @snd_una, @snd_nxt, @write_seq, @rcv_nxt, @copied_seq: sequence numbers
+ * @snd_wl1, @snd_wnd, @max_window, @rcv_wnd, @rcv_wup: TCP_REPAIR_WINDOW
+ * @mss: the MSS clamp
+ * @snd_wscale, @rcv_wscale: window scales, valid with SOCKMI_TCPOPT_WSCALE
+ * @options: enum sockmi_tcp_options
+ * @ts_now: our TSval at checkpoint time (SOCKMI_TCPOPT_TIMESTAMP)
+ * @ts_recent: the peer's last TSval
+ * @srtt_us, @mdev_us, @rto_us, @cwnd, @ssthresh: congestion state, 0: absent
+ * @len: bytes of each queue, enum sockmi_queue
+ * @queue: the bytes of each queue (kvmalloc'ed, NULL when empty). The send
+ *	queue starts at @snd_una; its last @write_seq - @snd_nxt bytes are the
+ *	unsent ones. The receive queue ends at @rcv_nxt (a FIN received counts
+ *	in @rcv_nxt but not in the queue).
+ * @opts: user-visible socket options
+ */
+struct sockmi_state {
+	struct sockmi_tuple tuple;
+	u8 tcp_state;
+	bool v6only;
+	u32 snd_una, snd_nxt, write_seq, rcv_nxt, copied_seq;
+	u32 snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup;
+	u16 mss;
+	u8 snd_wscale, rcv_wscale;
+	u32 options;
+	u32 ts_now, ts_recent;
+	u32 srtt_us, mdev_us, rto_us, cwnd, ssthresh;
+	u32 len[__SOCKMI_QUEUE_MAX];
+	u8 *queue[__SOCKMI_QUEUE_MAX];
+	struct sockmi_sockopts opts;
+};
+
+void sockmi_state_free(struct sockmi_state *st);
+
+/* Netlink form. */
+extern const struct nla_policy sockmi_state_policy[SOCKMI_STATE_A_MAX + 1];
+extern const struct nla_policy sockmi_chunk_policy[SOCKMI_CHUNK_A_MAX + 1];
+
+/**
+ * sockmi_state_put - write everything but the queue bytes as attributes
+ * @skb: message being built
+ * @type: nest type (SOCKMI_A_STATE)
+ * @st: the state
+ */
+int sockmi_state_put(struct sk_buff *skb, int type,
+		     const struct sockmi_state *st);
+
+/**
+ * sockmi_state_put_chunks - write queue bytes as SOCKMI_A_CHUNK attributes
+ * @skb: message being built
+ * @st: the state
+ * @queue: in/out: queue to continue with
+ * @offset: in/out: offset in that queue
+ *
+ * Writes as many chunks as fit; returns 0 when all queues are done,
+ * -EMSGSIZE when the message is full (call again in a new message).
+ */
+int sockmi_state_put_chunks(struct sk_buff *skb, const struct sockmi_state *st,
+			    int *queue, u32 *offset);
+
+/**
+ * sockmi_state_parse - validate and read a complete state
+ * @net: namespace the state is staged in (for address checks)
+ * @state: the SOCKMI_A_STATE nest
+ * @msg: the whole attribute stream of the request, for SOCKMI_A_CHUNK
+ * @len: its length
+ * @st: filled in; on success the caller owns the queues
+ *	(sockmi_state_free())
+ * @extack: says what was wrong
+ *
+ * Nothing is allocated on failure.
+ */
+int sockmi_state_parse(struct net *net, const struct nlattr *state,
+		       const struct nlattr *msg, int len,
+		       struct sockmi_state *st,
+		       struct netlink_ext_ack *extack);
+
+#endif /* _NET_SOCKMI_STATE_H */

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SOCKMI_COMMON_VERSION_H
+#define SOCKMI_COMMON_VERSION_H
+
+#define SOCKMI_VERSION "0.1.0"
+
+#endif /* SOCKMI_COMMON_VERSION_H */
