@@ -232,7 +232,12 @@ int sockmi_checkpoint(struct sock *sk, struct sockmi_state *st)
 	st->ssthresh = tp->snd_ssthresh;
 	sockmi_checkpoint_opts(sk, &st->opts);
 
-	recv_end = tp->rcv_nxt - sockmi_fin_received(sk);
+	/* A received FIN takes a sequence number but no byte; once the reader
+	 * got end of file, copied_seq counts it too.
+	 */
+	recv_end = tp->rcv_nxt;
+	if (sockmi_fin_received(sk) && tp->copied_seq != tp->rcv_nxt)
+		recv_end--;
 	ret = sockmi_copy_queue(sk, st, SOCKMI_QUEUE_RECV, tp->copied_seq,
 				recv_end - tp->copied_seq);
 	if (!ret)

@@ -35,8 +35,10 @@ int sockmi_restore(struct net *net, const struct sockmi_state *st,
  * sockmi_restore_activate - leave repair mode, resume timers, send
  * @sock: a socket from sockmi_restore(), its flow no longer held
  * @st: its checkpoint, for the bytes that were never sent
+ * @local: its local address is one of this host's
  */
-int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st);
+int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
+			    bool local);
 
 /* Release a socket from sockmi_restore() without a packet to the peer. */
 void sockmi_restore_discard(struct socket *sock);

@@ -53,14 +53,12 @@ struct sockmi_staged {
 	struct sockmi_state st;
 };
 
-static void (__rcu *sockmi_notifier)(struct net *net,
-				     const struct sockmi_event *ev);
+static const struct sockmi_notifier __rcu *sockmi_notifier;
 
-void sockmi_set_notifier(void (*fn)(struct net *net,
-				    const struct sockmi_event *ev))
+void sockmi_set_notifier(const struct sockmi_notifier *n)
 {
-	rcu_assign_pointer(sockmi_notifier, fn);
-	if (!fn)
+	rcu_assign_pointer(sockmi_notifier, n);
+	if (!n)
 		synchronize_rcu();
 }
 EXPORT_SYMBOL_GPL(sockmi_set_notifier);
@@ -68,7 +66,7 @@ EXPORT_SYMBOL_GPL(sockmi_set_notifier);
 static void sockmi_notify(struct net *net, u8 cmd, const struct sockmi_entry *e,
 			  const struct sockmi_export_req *req)
 {
-	void (*fn)(struct net *net, const struct sockmi_event *ev);
+	const struct sockmi_notifier *n;
 	struct sockmi_event ev = {
 		.cmd = cmd,
 		.id = e->id,
@@ -82,9 +80,9 @@ static void sockmi_notify(struct net *net, u8 cmd, const struct sockmi_entry *e,
 		ev.to = req->to;
 	}
 	rcu_read_lock();
-	fn = rcu_dereference(sockmi_notifier);
-	if (fn)
-		fn(net, &ev);
+	n = rcu_dereference(sockmi_notifier);
+	if (n)
+		n->notify(net, &ev);
 	rcu_read_unlock();
 }
 
@@ -230,7 +228,7 @@ static void sockmi_thaw(struct sock *sk)
 		inet_csk_reset_keepalive_timer(sk, keepalive_time_when(tp));
 	/* Tell the peer where we are; it may have retransmitted meanwhile. */
 	if (sk->sk_state != TCP_CLOSE)
-		tcp_send_ack(sk);
+		__tcp_send_ack(sk, tp->rcv_nxt);
 	release_sock(sk);
 }
 
@@ -264,7 +262,7 @@ static void sockmi_export_free(struct sockmi_export *ex)
 }
 
 static int sockmi_stage_locked(struct sockmi_net *sn, struct sockmi_state *st,
-			       u32 flags, struct sockmi_entry *res,
+			       u32 flags, bool held, struct sockmi_entry *res,
 			       struct netlink_ext_ack *extack);
 static int sockmi_activate_locked(struct sockmi_net *sn,
 				  struct sockmi_staged *sg,
@@ -288,8 +286,9 @@ static int sockmi_export_local(struct sockmi_net *sn, struct sockmi_export *ex,
 	inet_unhash(sk);
 	release_sock(sk);
 
-	ret = sockmi_stage_locked(sn, &ex->st, SOCKMI_STAGE_F_PENDING, &staged,
-				  extack);
+	/* The export's hold covers the new socket until it is active. */
+	ret = sockmi_stage_locked(sn, &ex->st, SOCKMI_STAGE_F_PENDING, true,
+				  &staged, extack);
 	if (ret) {
 		lock_sock(sk);
 		inet_ehash_nolisten(sk, NULL, NULL);
@@ -471,8 +470,12 @@ int sockmi_with_export(struct net *net, u64 id,
 }
 EXPORT_SYMBOL_GPL(sockmi_with_export);
 
+/*
+ * @held: the flow is held already (a hand-over inside this namespace); the
+ * hold then belongs to the caller until activation.
+ */
 static int sockmi_stage_locked(struct sockmi_net *sn, struct sockmi_state *st,
-			       u32 flags, struct sockmi_entry *res,
+			       u32 flags, bool held, struct sockmi_entry *res,
 			       struct netlink_ext_ack *extack)
 {
 	u8 list = sockmi_list_of(st->tcp_state);
@@ -486,7 +489,7 @@ static int sockmi_stage_locked(struct sockmi_net *sn, struct sockmi_state *st,
 	sg = kzalloc(sizeof(*sg), GFP_KERNEL_ACCOUNT);
 	if (!sg)
 		return -ENOMEM;
-	ret = sockmi_hold_add(sn, &st->tuple);
+	ret = held ? 0 : sockmi_hold_add(sn, &st->tuple);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "The connection is held in this namespace");
 		goto err_free;
@@ -498,8 +501,8 @@ static int sockmi_stage_locked(struct sockmi_net *sn, struct sockmi_state *st,
 	/* The checkpoint moves to the staged socket. */
 	sg->st = *st;
 	memset(st, 0, sizeof(*st));
-	sg->e.tuple = st->tuple;
-	sg->e.tcp_state = st->tcp_state;
+	sg->e.tuple = sg->st.tuple;
+	sg->e.tcp_state = sg->st.tcp_state;
 	sg->e.flags = SOCKMI_STAGE_F_PENDING;
 	sockmi_link(sn, &sg->e, list);
 	sockmi_stat_inc(sn, SOCKMI_STATS_A_STAGES);
@@ -515,7 +518,8 @@ static int sockmi_stage_locked(struct sockmi_net *sn, struct sockmi_state *st,
 	return 0;
 
 err_unhold:
-	sockmi_hold_del(sn, &st->tuple);
+	if (!held)
+		sockmi_hold_del(sn, &st->tuple);
 err_free:
 	kfree(sg);
 	return ret;
@@ -543,7 +547,10 @@ static int sockmi_activate_locked(struct sockmi_net *sn,
 	}
 	sockmi_hold_del(sn, &sg->e.tuple);
 	sg->e.flags &= ~SOCKMI_STAGE_F_PENDING;
-	ret = sockmi_restore_activate(sg->sock, &sg->st);
+	ret = sockmi_restore_activate(sg->sock, &sg->st,
+				      sockmi_addr_is_local(sn->net,
+							   sg->e.tuple.family,
+							   &sg->e.tuple.laddr));
 	sockmi_state_free(&sg->st);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "Cannot activate the staged socket");
@@ -564,7 +571,7 @@ int sockmi_stage(struct net *net, struct sockmi_state *st, u32 flags,
 	int ret;
 
 	mutex_lock(&sn->lock);
-	ret = sockmi_stage_locked(sn, st, flags, res, extack);
+	ret = sockmi_stage_locked(sn, st, flags, false, res, extack);
 	if (ret)
 		sockmi_stat_inc(sn, SOCKMI_STATS_A_STAGE_ERRORS);
 	mutex_unlock(&sn->lock);

@@ -48,70 +48,6 @@ static const struct nla_policy sockmi_match_policy[SOCKMI_MATCH_A_MAX + 1] = {
 	[SOCKMI_MATCH_A_REMOTE_PORT] = { .type = NLA_U16 },
 };
 
-static const struct nla_policy sockmi_chunk_policy[SOCKMI_CHUNK_A_MAX + 1] = {
-	[SOCKMI_CHUNK_A_QUEUE] = NLA_POLICY_MAX(NLA_U8, SOCKMI_QUEUE_MAX_ID),
-	[SOCKMI_CHUNK_A_CHILD] = { .type = NLA_U32 },
-	[SOCKMI_CHUNK_A_OFFSET] = { .type = NLA_U32 },
-	[SOCKMI_CHUNK_A_DATA] = NLA_POLICY_RANGE(NLA_BINARY, 1,
-						 SOCKMI_CHUNK_MAX),
-};
-
-static const struct nla_policy sockmi_sockopt_policy[SOCKMI_SOCKOPT_A_MAX + 1] = {
-	[SOCKMI_SOCKOPT_A_KEEPALIVE] = { .type = NLA_FLAG },
-	[SOCKMI_SOCKOPT_A_KEEPIDLE] = { .type = NLA_U32 },
-	[SOCKMI_SOCKOPT_A_KEEPINTVL] = { .type = NLA_U32 },
-	[SOCKMI_SOCKOPT_A_KEEPCNT] = { .type = NLA_U32 },
-	[SOCKMI_SOCKOPT_A_NODELAY] = { .type = NLA_FLAG },
-	[SOCKMI_SOCKOPT_A_RCVBUF] = { .type = NLA_U32 },
-	[SOCKMI_SOCKOPT_A_SNDBUF] = { .type = NLA_U32 },
-	[SOCKMI_SOCKOPT_A_LINGER] = { .type = NLA_U32 },
-	[SOCKMI_SOCKOPT_A_USER_TIMEOUT] = { .type = NLA_U32 },
-	[SOCKMI_SOCKOPT_A_CONGESTION] = { .type = NLA_NUL_STRING,
-					  .len = TCP_CA_NAME_MAX - 1 },
-	[SOCKMI_SOCKOPT_A_MARK] = { .type = NLA_U32 },
-	[SOCKMI_SOCKOPT_A_PRIORITY] = { .type = NLA_U32 },
-	[SOCKMI_SOCKOPT_A_TOS] = { .type = NLA_U8 },
-	[SOCKMI_SOCKOPT_A_REUSEADDR] = { .type = NLA_FLAG },
-	[SOCKMI_SOCKOPT_A_MAXSEG] = { .type = NLA_U16 },
-};
-
-static const struct nla_policy sockmi_state_policy[SOCKMI_STATE_A_MAX + 1] = {
-	[SOCKMI_STATE_A_VERSION] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_TUPLE] = NLA_POLICY_NESTED(sockmi_tuple_policy),
-	[SOCKMI_STATE_A_TCP_STATE] = NLA_POLICY_RANGE(NLA_U8, TCP_ESTABLISHED,
-						      TCP_CLOSING),
-	[SOCKMI_STATE_A_V6ONLY] = { .type = NLA_FLAG },
-	[SOCKMI_STATE_A_SND_UNA] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_SND_NXT] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_WRITE_SEQ] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_RCV_NXT] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_COPIED_SEQ] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_SND_WL1] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_SND_WND] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_MAX_WINDOW] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_RCV_WND] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_RCV_WUP] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_MSS] = NLA_POLICY_MIN(NLA_U16, 64),
-	[SOCKMI_STATE_A_SND_WSCALE] = NLA_POLICY_MAX(NLA_U8, TCP_MAX_WSCALE),
-	[SOCKMI_STATE_A_RCV_WSCALE] = NLA_POLICY_MAX(NLA_U8, TCP_MAX_WSCALE),
-	[SOCKMI_STATE_A_OPTIONS] = NLA_POLICY_MASK(NLA_U32,
-						   __SOCKMI_TCPOPT_ALL),
-	[SOCKMI_STATE_A_TS_NOW] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_TS_RECENT] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_SRTT_US] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_MDEV_US] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_RTO_US] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_CWND] = NLA_POLICY_MIN(NLA_U32, 1),
-	[SOCKMI_STATE_A_SSTHRESH] = NLA_POLICY_MIN(NLA_U32, 1),
-	[SOCKMI_STATE_A_RECVQ_LEN] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_SENDQ_LEN] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_UNSENT_LEN] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_OFOQ_LEN] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_BACKLOG] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_NCHILDREN] = { .type = NLA_U32 },
-	[SOCKMI_STATE_A_SOCKOPTS] = NLA_POLICY_NESTED(sockmi_sockopt_policy),
-};
-
 static const struct nla_policy sockmi_flow_policy[SOCKMI_FLOW_A_MAX + 1] = {
 	[SOCKMI_FLOW_A_TUPLE] = NLA_POLICY_NESTED(sockmi_tuple_policy),
 	[SOCKMI_FLOW_A_ACTION] = NLA_POLICY_MAX(NLA_U8, SOCKMI_FLOW_MAX),
@@ -160,10 +96,10 @@ static struct genl_family sockmi_genl_family;
 
 /* Like NL_REQ_ATTR_CHECK(), and says in words which attribute is missing. */
 #define SOCKMI_REQUIRE(extack, nest, tb, type) ({			\
-	struct netlink_ext_ack *__extack = (extack);			\
-	bool __missing = NL_REQ_ATTR_CHECK(__extack, nest, tb, type);	\
+	struct netlink_ext_ack *__sm_extack = (extack);			\
+	bool __missing = NL_REQ_ATTR_CHECK(__sm_extack, nest, tb, type); \
 	if (__missing)							\
-		NL_SET_ERR_MSG(__extack, "Missing attribute " #type);	\
+		NL_SET_ERR_MSG(__sm_extack, "Missing attribute " #type);	\
 	__missing;							\
 })
 
@@ -869,6 +805,10 @@ static const struct genl_multicast_group sockmi_genl_mcgrps[] = {
 	{ .name = SOCKMI_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
+static const struct sockmi_notifier sockmi_nl_notifier = {
+	.notify = sockmi_nl_notify,
+};
+
 static struct genl_family sockmi_genl_family __ro_after_init = {
 	.name = SOCKMI_GENL_NAME,
 	.version = SOCKMI_GENL_VERSION,
@@ -887,7 +827,7 @@ static int __init sockmi_genl_init(void)
 	int ret = genl_register_family(&sockmi_genl_family);
 
 	if (!ret)
-		sockmi_set_notifier(sockmi_nl_notify);
+		sockmi_set_notifier(&sockmi_nl_notifier);
 	return ret;
 }
 

@@ -135,11 +135,16 @@ static int sockmi_restore_early_opts(struct socket *sock,
 	const struct sockmi_sockopts *o = &st->opts;
 	int ret = 0;
 
+	/*
+	 * The local address need not be ours (yet): the importer may take it
+	 * over later, or answer as the exporter. Transparent sockets may bind
+	 * and route from any address.
+	 */
 	if (st->tuple.family == AF_INET6) {
 		ret = sockmi_setopt(sock, SOL_IPV6, IPV6_V6ONLY, st->v6only);
-		ret = ret ?: sockmi_setopt(sock, SOL_IPV6, IPV6_FREEBIND, 1);
+		ret = ret ?: sockmi_setopt(sock, SOL_IPV6, IPV6_TRANSPARENT, 1);
 	} else {
-		ret = sockmi_setopt(sock, SOL_IP, IP_FREEBIND, 1);
+		ret = sockmi_setopt(sock, SOL_IP, IP_TRANSPARENT, 1);
 	}
 	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_MARK)))
 		ret = sockmi_setopt(sock, SOL_SOCKET, SO_MARK, o->mark);
@@ -221,8 +226,12 @@ static void sockmi_restore_tcp(struct sock *sk, const struct sockmi_state *st)
 		tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
 	}
 	if (st->tcp_state == TCP_CLOSE_WAIT) {
-		/* The peer's FIN: what tcp_fin() does on arrival. */
+		/* The peer's FIN: what tcp_fin() does on arrival, and what
+		 * tcp_recvmsg() does once the reader got end of file.
+		 */
 		WRITE_ONCE(tp->rcv_nxt, tp->rcv_nxt + 1);
+		if (st->copied_seq == st->rcv_nxt)
+			WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
 		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
 		sock_set_flag(sk, SOCK_DONE);
 		tcp_set_state(sk, TCP_CLOSE_WAIT);
@@ -256,6 +265,14 @@ static int sockmi_restore_queues(struct socket *sock,
 				    TCP_NO_QUEUE);
 }
 
+/* Where the receive queue starts: a received FIN is added after it. */
+static u32 sockmi_recv_start(const struct sockmi_state *st)
+{
+	if (st->tcp_state == TCP_CLOSE_WAIT)
+		return st->rcv_nxt - 1 - st->len[SOCKMI_QUEUE_RECV];
+	return st->copied_seq;
+}
+
 int sockmi_restore(struct net *net, const struct sockmi_state *st,
 		   struct socket **res, struct netlink_ext_ack *extack)
 {
@@ -271,6 +288,10 @@ int sockmi_restore(struct net *net, const struct sockmi_state *st,
 	struct socket *sock;
 	int ret, len;
 
+	if (st->tcp_state != TCP_ESTABLISHED && st->tcp_state != TCP_CLOSE_WAIT) {
+		NL_SET_ERR_MSG(extack, "Only established and CLOSE_WAIT sockets can be restored yet");
+		return -EOPNOTSUPP;
+	}
 	ret = __sock_create(net, t->family, SOCK_STREAM, IPPROTO_TCP, &sock, 0);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "Cannot create a TCP socket");
@@ -291,7 +312,7 @@ int sockmi_restore(struct net *net, const struct sockmi_state *st,
 	ret = ret ?: sockmi_setopt(sock, SOL_TCP, TCP_REPAIR_QUEUE,
 				   TCP_RECV_QUEUE);
 	ret = ret ?: sockmi_setopt(sock, SOL_TCP, TCP_QUEUE_SEQ,
-				   st->copied_seq);
+				   sockmi_recv_start(st));
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "Cannot restore sequence numbers");
 		goto err;
@@ -344,7 +365,8 @@ err:
 	return ret;
 }
 
-int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st)
+int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
+			    bool local)
 {
 	struct sock *sk = sock->sk;
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -359,6 +381,11 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st)
 		sockmi_setopt(sock, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPALIVE))
 		sockmi_setopt(sock, SOL_SOCKET, SO_KEEPALIVE, 1);
+	/* Once the address is ours the socket needs no special powers. */
+	if (local)
+		sockmi_setopt(sock, st->tuple.family == AF_INET6 ? SOL_IPV6 : SOL_IP,
+			      st->tuple.family == AF_INET6 ? IPV6_TRANSPARENT :
+			      IP_TRANSPARENT, 0);
 
 	lock_sock(sk);
 	if (tp->packets_out)

@@ -123,9 +123,15 @@ struct sockmi_event {
 	struct in6_addr to;
 };
 
-/* Set by sockmi_genl.ko; @fn is called under RCU and must not sleep. */
-void sockmi_set_notifier(void (*fn)(struct net *net,
-				    const struct sockmi_event *ev));
+/**
+ * struct sockmi_notifier - who hears of events; set by sockmi_genl.ko
+ * @notify: called under RCU, must not sleep
+ */
+struct sockmi_notifier {
+	void (*notify)(struct net *net, const struct sockmi_event *ev);
+};
+
+void sockmi_set_notifier(const struct sockmi_notifier *n);
 
 /**
  * struct sockmi_export_req - what to export

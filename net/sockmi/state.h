@@ -75,6 +75,29 @@ void sockmi_state_free(struct sockmi_state *st);
 /* Netlink form. */
 extern const struct nla_policy sockmi_state_policy[SOCKMI_STATE_A_MAX + 1];
 extern const struct nla_policy sockmi_chunk_policy[SOCKMI_CHUNK_A_MAX + 1];
+extern const struct nla_policy sockmi_sockopt_policy[SOCKMI_SOCKOPT_A_MAX + 1];
+
+/**
+ * sockmi_tuple_put - write a nest of enum sockmi_tuple_attr
+ * @skb: message being built
+ * @type: nest type (SOCKMI_A_TUPLE, SOCKMI_FLOW_A_TUPLE, ...)
+ * @t: the tuple; the remote end is written only when @t->rport is set
+ */
+int sockmi_tuple_put(struct sk_buff *skb, int type,
+		     const struct sockmi_tuple *t);
+
+/**
+ * sockmi_tuple_parse - read a nest of enum sockmi_tuple_attr
+ * @nest: the nest, validated again here
+ * @t: the tuple; IPv4 addresses v4-mapped, ports in network byte order,
+ *	remote address and port zero when absent
+ * @extack: says what was wrong
+ *
+ * Family, local address and local port are required; the remote address
+ * and port are optional but come together.
+ */
+int sockmi_tuple_parse(const struct nlattr *nest, struct sockmi_tuple *t,
+		       struct netlink_ext_ack *extack);
 
 /**
  * sockmi_state_put - write everything but the queue bytes as attributes

@@ -80,6 +80,15 @@ check_not() {
 	fi
 }
 
+# check_wait "what" PID: one test, passing if background job PID exits 0.
+check_wait() {
+	if wait "$2"; then
+		ok "$1"
+	else
+		not_ok "$1 (exit $?)"
+	fi
+}
+
 # expect "what" GOT PATTERN: GOT must match the glob PATTERN.
 expect() {
 	# shellcheck disable=SC2053
