@@ -176,19 +176,6 @@ static void sockmi_checkpoint_opts(struct sock *sk, struct sockmi_sockopts *o)
 	}
 }
 
-/* Did the peer's FIN arrive (it sits in rcv_nxt but carries no data)? */
-static bool sockmi_fin_received(const struct sock *sk)
-{
-	switch (sk->sk_state) {
-	case TCP_CLOSE_WAIT:
-	case TCP_LAST_ACK:
-	case TCP_CLOSING:
-		return true;
-	default:
-		return false;
-	}
-}
-
 int sockmi_checkpoint(struct sock *sk, struct sockmi_state *st)
 {
 	const struct inet_connection_sock *icsk = inet_csk(sk);
@@ -236,13 +223,15 @@ int sockmi_checkpoint(struct sock *sk, struct sockmi_state *st)
 	 * got end of file, copied_seq counts it too.
 	 */
 	recv_end = tp->rcv_nxt;
-	if (sockmi_fin_received(sk) && tp->copied_seq != tp->rcv_nxt)
+	if (sockmi_fin_in(sk->sk_state) && tp->copied_seq != tp->rcv_nxt)
 		recv_end--;
 	ret = sockmi_copy_queue(sk, st, SOCKMI_QUEUE_RECV, tp->copied_seq,
 				recv_end - tp->copied_seq);
+	/* Our FIN, unacknowledged, is the last sequence number written. */
 	if (!ret)
 		ret = sockmi_copy_queue(sk, st, SOCKMI_QUEUE_SEND, tp->snd_una,
-					tp->write_seq - tp->snd_una);
+					tp->write_seq - tp->snd_una -
+					sockmi_fin_out(sk->sk_state));
 	if (ret)
 		sockmi_state_free(st);
 	return ret;

@@ -14,6 +14,7 @@
  * activates in one go.
  */
 
+#include <linux/cred.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/inetdevice.h>
@@ -33,11 +34,13 @@
  * struct sockmi_export - a socket frozen for export
  * @e: list entry, on SOCKMI_LIST_EXPORTING
  * @file: the owner's file, referenced until commit or abort
+ * @deadline: when the export is aborted if nobody committed it (jiffies)
  * @st: its checkpoint
  */
 struct sockmi_export {
 	struct sockmi_entry e;
 	struct file *file;
+	unsigned long deadline;
 	struct sockmi_state st;
 };
 
@@ -124,7 +127,9 @@ static struct sockmi_entry *sockmi_find(struct sockmi_net *sn, u64 id,
 
 	lockdep_assert_held(&sn->lock);
 	for (list = 0; list < __SOCKMI_LIST_MAX; list++) {
-		if ((list == SOCKMI_LIST_EXPORTING) != exporting)
+		bool is_exporting = list == SOCKMI_LIST_EXPORTING;
+
+		if (is_exporting != exporting)
 			continue;
 		list_for_each_entry(e, &sn->lists[list], node)
 			if (e->id == id)
@@ -137,9 +142,11 @@ static struct sockmi_entry *sockmi_find(struct sockmi_net *sn, u64 id,
 static struct file *sockmi_get_file(pid_t pid, int fd,
 				    struct netlink_ext_ack *extack)
 {
+	const struct cred *cred;
 	struct task_struct *task;
 	unsigned int n = fd;
 	struct file *file;
+	bool allowed;
 
 	if (!pid) {
 		file = fget(fd);
@@ -158,7 +165,10 @@ static struct file *sockmi_get_file(pid_t pid, int fd,
 		return ERR_PTR(-ESRCH);
 	}
 	/* Taking another process's socket is what ptrace could do too. */
-	if (!ns_capable(__task_cred(task)->user_ns, CAP_SYS_PTRACE)) {
+	cred = get_task_cred(task);
+	allowed = ns_capable(cred->user_ns, CAP_SYS_PTRACE);
+	put_cred(cred);
+	if (!allowed) {
 		put_task_struct(task);
 		NL_SET_ERR_MSG(extack, "CAP_SYS_PTRACE over the owner is needed");
 		return ERR_PTR(-EPERM);
@@ -202,8 +212,8 @@ static int sockmi_freeze(struct sock *sk, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "The socket is being exported or repaired already");
 		return -EBUSY;
 	}
-	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
-		NL_SET_ERR_MSG(extack, "Only established and CLOSE_WAIT sockets can be exported yet");
+	if (!((1 << sk->sk_state) & SOCKMI_TCPF_CONNECTED)) {
+		NL_SET_ERR_MSG(extack, "Only connected sockets can be exported yet");
 		return -EOPNOTSUPP;
 	}
 	/* Whatever got past the hold before it started is processed now. */
@@ -232,12 +242,15 @@ static void sockmi_thaw(struct sock *sk)
 	release_sock(sk);
 }
 
-/* Destroy a frozen socket without a packet; its owner sees ECONNABORTED. */
+/* Destroy a frozen socket without a packet. Its owner's descriptor stays
+ * valid: the first call on it fails with ECONNABORTED, then reads fail with
+ * EPERM and writes with EPIPE, as for a socket left in repair mode, which it
+ * is; closing it sends nothing.
+ */
 static void sockmi_silence(struct sock *sk)
 {
 	lock_sock(sk);
 	tcp_disconnect(sk, 0);	/* in repair mode: no RST */
-	tcp_sk(sk)->repair = 0;
 	release_sock(sk);
 	sk_error_report(sk);
 }
@@ -268,8 +281,7 @@ static int sockmi_activate_locked(struct sockmi_net *sn,
 				  struct sockmi_staged *sg,
 				  struct netlink_ext_ack *extack);
 
-/*
- * Hand-over inside this namespace: the old socket leaves the hash tables so
+/* Hand-over inside this namespace: the old socket leaves the hash tables so
  * the new one can take its 4-tuple, then either the new one goes live and the
  * old one is silenced, or the old one is hashed back and thawed.
  */
@@ -345,21 +357,25 @@ int sockmi_export(struct net *net, const struct sockmi_export_req *req,
 
 	lock_sock(sk);
 	ret = sockmi_freeze(sk, extack);
-	if (!ret) {
-		ret = sockmi_checkpoint(sk, &ex->st);
-		if (ret) {
-			NL_SET_ERR_MSG(extack, "Cannot checkpoint the socket");
-			tcp_sk(sk)->repair = 0;
-		}
+	if (ret) {
+		/* Not frozen: nothing to undo but the hold. */
+		release_sock(sk);
+		goto err_unhold;
 	}
+	ret = sockmi_checkpoint(sk, &ex->st);
 	ex->e.tcp_state = sk->sk_state;
 	release_sock(sk);
 	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot checkpoint the socket");
 		sockmi_thaw(sk);
 		goto err_unhold;
 	}
 
 	sockmi_link(sn, &ex->e, SOCKMI_LIST_EXPORTING);
+	ex->deadline = jiffies + READ_ONCE(sn->export_timeout) * HZ;
+	if (!delayed_work_pending(&sn->expire))
+		schedule_delayed_work(&sn->expire,
+				      READ_ONCE(sn->export_timeout) * HZ);
 	sockmi_stat_inc(sn, SOCKMI_STATS_A_EXPORTS);
 	atomic64_add(ex->st.len[SOCKMI_QUEUE_RECV] + ex->st.len[SOCKMI_QUEUE_SEND],
 		     &sn->stats[SOCKMI_STATS_A_BYTES]);
@@ -367,6 +383,7 @@ int sockmi_export(struct net *net, const struct sockmi_export_req *req,
 
 	if (req->has_to && sockmi_addr_is_local(net, req->to_family, &req->to)) {
 		ret = sockmi_export_local(sn, ex, req, extack);
+		res->list = sockmi_list_of(res->tcp_state);
 		sockmi_unlink(sn, &ex->e);
 		if (ret) {
 			sockmi_thaw(sk);
@@ -406,8 +423,7 @@ static struct sockmi_export *sockmi_take_export(struct sockmi_net *sn, u64 id,
 	return container_of(e, struct sockmi_export, e);
 }
 
-/*
- * The hold stays after a commit: the flow's packets must not reach this
+/* The hold stays after a commit: the flow's packets must not reach this
  * host's TCP, which has no socket for them any more and would reset the
  * connection, until the redirection replaces it (SOCKMI_CMD_DEL_FLOW).
  */
@@ -470,8 +486,7 @@ int sockmi_with_export(struct net *net, u64 id,
 }
 EXPORT_SYMBOL_GPL(sockmi_with_export);
 
-/*
- * @held: the flow is held already (a hand-over inside this namespace); the
+/* @held: the flow is held already (a hand-over inside this namespace); the
  * hold then belongs to the caller until activation.
  */
 static int sockmi_stage_locked(struct sockmi_net *sn, struct sockmi_state *st,
@@ -695,12 +710,55 @@ int sockmi_import(struct net *net, const struct sockmi_match *m,
 }
 EXPORT_SYMBOL_GPL(sockmi_import);
 
+/* Abort the exports nobody committed or aborted in time. */
+static void sockmi_expire(struct work_struct *work)
+{
+	struct sockmi_net *sn = container_of(to_delayed_work(work),
+					     struct sockmi_net, expire);
+	unsigned long next = 0;
+	struct sockmi_entry *e, *tmp;
+	struct sockmi_export *ex;
+	LIST_HEAD(expired);
+
+	mutex_lock(&sn->lock);
+	list_for_each_entry_safe(e, tmp, &sn->lists[SOCKMI_LIST_EXPORTING],
+				 node) {
+		ex = container_of(e, struct sockmi_export, e);
+		if (time_before(jiffies, ex->deadline)) {
+			if (!next || time_before(ex->deadline, next))
+				next = ex->deadline;
+			continue;
+		}
+		sockmi_unlink(sn, e);
+		sockmi_thaw(sock_from_file(ex->file)->sk);
+		sockmi_hold_del(sn, &e->tuple);
+		sockmi_stat_inc(sn, SOCKMI_STATS_A_ABORTS);
+		list_add(&e->node, &expired);
+	}
+	if (next)
+		schedule_delayed_work(&sn->expire, next - jiffies);
+	mutex_unlock(&sn->lock);
+
+	list_for_each_entry_safe(e, tmp, &expired, node) {
+		net_info_ratelimited("sockmi: export %llu not committed in time, aborted\n",
+				     e->id);
+		sockmi_notify(sn->net, SOCKMI_CMD_ABORT_NOTIFY, e, NULL);
+		sockmi_export_free(container_of(e, struct sockmi_export, e));
+	}
+}
+
+void sockmi_engine_init(struct sockmi_net *sn)
+{
+	INIT_DELAYED_WORK(&sn->expire, sockmi_expire);
+}
+
 /* The namespace or the module goes: thaw exports, drop staged sockets. */
 void sockmi_engine_exit(struct sockmi_net *sn)
 {
 	struct sockmi_entry *e, *tmp;
 	int list;
 
+	cancel_delayed_work_sync(&sn->expire);
 	mutex_lock(&sn->lock);
 	list_for_each_entry_safe(e, tmp, &sn->lists[SOCKMI_LIST_EXPORTING],
 				 node) {
@@ -713,9 +771,11 @@ void sockmi_engine_exit(struct sockmi_net *sn)
 	}
 	for (list = 0; list < SOCKMI_LIST_EXPORTING; list++)
 		list_for_each_entry_safe(e, tmp, &sn->lists[list], node) {
+			struct sockmi_staged *sg;
+
+			sg = container_of(e, struct sockmi_staged, e);
 			sockmi_unlink(sn, e);
-			sockmi_staged_free(sn, container_of(e,
-					   struct sockmi_staged, e));
+			sockmi_staged_free(sn, sg);
 		}
 	mutex_unlock(&sn->lock);
 }

@@ -88,6 +88,11 @@ static const struct nla_policy sockmi_flow_cmd_policy[SOCKMI_A_MAX + 1] = {
 	[SOCKMI_A_FLOW] = NLA_POLICY_NESTED(sockmi_flow_policy),
 };
 
+static const struct nla_policy sockmi_new_flow_policy[SOCKMI_A_MAX + 1] = {
+	[SOCKMI_A_FLOW] = NLA_POLICY_NESTED(sockmi_flow_policy),
+	[SOCKMI_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __SOCKMI_FLOW_F_ALL),
+};
+
 /* Commands without attributes: any attribute is refused. */
 static const struct nla_policy sockmi_empty_policy[SOCKMI_A_MAX + 1] = {
 };
@@ -274,6 +279,7 @@ static int sockmi_reply_entry(struct genl_info *info, const struct sockmi_entry 
 	hdr = genlmsg_put_reply(msg, info, &sockmi_genl_family, 0,
 				info->genlhdr->cmd);
 	if (!hdr || sockmi_put_entry_attrs(msg, e) ||
+	    nla_put_u8(msg, SOCKMI_A_LIST, e->list) ||
 	    (fd >= 0 && nla_put_u32(msg, SOCKMI_A_FD, fd))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -337,73 +343,170 @@ static int sockmi_nl_by_id(struct sk_buff *skb, struct genl_info *info)
 	}
 }
 
+/* The flow's tuple is the exported connection's (the family is not compared:
+ * a dual-stack socket's IPv4 connection has v4-mapped addresses).
+ */
+static int sockmi_export_is(const struct sockmi_entry *e,
+			    const struct sockmi_state *st, void *arg)
+{
+	const struct sockmi_tuple *t = arg;
+
+	return e->tuple.lport == t->lport && e->tuple.rport == t->rport &&
+	       ipv6_addr_equal(&e->tuple.laddr, &t->laddr) &&
+	       ipv6_addr_equal(&e->tuple.raddr, &t->raddr) ? 0 : -ESRCH;
+}
+
+/**
+ * sockmi_parse_flow - parse a nest of enum sockmi_flow_attr
+ * @nest: the nest, validated by sockmi_flow_policy
+ * @need_action: SOCKMI_FLOW_A_ACTION is required (NEW_FLOW, COMMIT)
+ * @f: the flow
+ * @action: its action, %SOCKMI_FLOW_ANY when none was given
+ * @extack: where to say what was wrong
+ *
+ * REDIRECT and ANSWER_AS need SOCKMI_FLOW_A_VIA, an address of the flow's
+ * family without a port; no other action takes one, nor does a deletion.
+ */
 static int sockmi_parse_flow(const struct nlattr *nest, bool need_action,
-			     struct sockmi_tuple *tuple, u8 *action,
+			     struct sockmi_flow *f, int *action,
 			     struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[SOCKMI_FLOW_A_MAX + 1];
-	struct in6_addr via;
+	const struct nlattr *via;
 	__be16 port;
 	u16 family;
 	int ret;
 
+	memset(f, 0, sizeof(*f));
+	*action = SOCKMI_FLOW_ANY;
 	ret = nla_parse_nested(tb, SOCKMI_FLOW_A_MAX, nest, sockmi_flow_policy,
 			       extack);
 	if (ret)
 		return ret;
 	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_TUPLE))
 		return -EINVAL;
-	ret = sockmi_parse_tuple(tb[SOCKMI_FLOW_A_TUPLE], tuple, extack);
+	ret = sockmi_parse_tuple(tb[SOCKMI_FLOW_A_TUPLE], &f->tuple, extack);
 	if (ret)
 		return ret;
-	if (!tuple->rport) {
+	if (!f->tuple.rport) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_FLOW_A_TUPLE],
 				    "A flow needs a remote address and port");
 		return -EINVAL;
 	}
+	if (need_action &&
+	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_ACTION))
+		return -EINVAL;
+	if (tb[SOCKMI_FLOW_A_ACTION]) {
+		f->action = nla_get_u8(tb[SOCKMI_FLOW_A_ACTION]);
+		*action = f->action;
+	}
+	via = tb[SOCKMI_FLOW_A_VIA];
+	if (!need_action && via) {
+		NL_SET_ERR_MSG_ATTR(extack, via,
+				    "Deleting a flow takes its tuple and action only");
+		return -EINVAL;
+	}
 	if (!need_action)
 		return 0;
-	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_ACTION))
-		return -EINVAL;
-	*action = nla_get_u8(tb[SOCKMI_FLOW_A_ACTION]);
-	if (*action == SOCKMI_FLOW_REDIRECT || *action == SOCKMI_FLOW_ANSWER_AS) {
-		if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_VIA))
-			return -EINVAL;
-		ret = sockmi_parse_addr(tb[SOCKMI_FLOW_A_VIA], &family, &via,
-					&port, extack);
-		if (ret)
-			return ret;
-		if (family != tuple->family) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_FLOW_A_VIA],
-					    "Flow and its address differ in family");
+	if (*action != SOCKMI_FLOW_REDIRECT && *action != SOCKMI_FLOW_ANSWER_AS) {
+		if (via) {
+			NL_SET_ERR_MSG_ATTR(extack, via,
+					    "Only REDIRECT and ANSWER_AS flows take an address");
 			return -EINVAL;
 		}
+		return 0;
 	}
-	if (*action != SOCKMI_FLOW_HOLD) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_FLOW_A_ACTION],
-				    "Only HOLD flows are supported by this xt_SOCKMI");
+	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_VIA))
+		return -EINVAL;
+	ret = sockmi_parse_addr(via, &family, &f->via, &port, extack);
+	if (ret)
+		return ret;
+	if (family != f->tuple.family) {
+		NL_SET_ERR_MSG_ATTR(extack, via,
+				    "Flow and its address differ in family");
+		return -EINVAL;
+	}
+	if (port) {
+		NL_SET_ERR_MSG_ATTR(extack, via,
+				    "Flows keep their ports: no port in the address");
 		return -EOPNOTSUPP;
 	}
 	return 0;
 }
 
+/* xt_SOCKMI's flow table, or NULL and an error message. */
+static const struct sockmi_flow_ops *
+sockmi_nl_flow_ops(struct netlink_ext_ack *extack)
+{
+	const struct sockmi_flow_ops *ops = sockmi_flow_ops_get();
+
+	if (!ops)
+		NL_SET_ERR_MSG(extack,
+			       "This flow action needs xt_SOCKMI, which is not loaded");
+	return ops;
+}
+
+/* A commit with a flow. HOLD: the hold outlives the commit anyway. TAKEOVER:
+ * the hold stays too (the address is still here until it is moved), and the
+ * connection's stale conntrack entries go. REDIRECT replaces the hold: it is
+ * entered before the commit and removed again if the commit fails, so at any
+ * instant one of the two keeps the peer's packets away from this host's TCP.
+ */
 static int sockmi_nl_commit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sockmi_tuple tuple;
-	u8 action;
+	struct net *net = genl_info_net(info);
+	const struct sockmi_flow_ops *ops;
+	struct sockmi_flow f;
+	int action;
 	u64 id;
 	int ret = sockmi_nl_get_id(info, &id);
 
 	if (ret)
 		return ret;
-	/* The hold outlives the commit; a HOLD flow asks for no more. */
-	if (info->attrs[SOCKMI_A_FLOW]) {
-		ret = sockmi_parse_flow(info->attrs[SOCKMI_A_FLOW], true,
-					&tuple, &action, info->extack);
-		if (ret)
-			return ret;
+	if (!info->attrs[SOCKMI_A_FLOW])
+		return sockmi_commit(net, id, info->extack);
+	ret = sockmi_parse_flow(info->attrs[SOCKMI_A_FLOW], true, &f, &action,
+				info->extack);
+	if (ret)
+		return ret;
+	if (f.action == SOCKMI_FLOW_ANSWER_AS) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SOCKMI_A_FLOW],
+				    "ANSWER_AS flows belong on the importer (SOCKMI_CMD_NEW_FLOW)");
+		return -EINVAL;
 	}
-	return sockmi_commit(genl_info_net(info), id, info->extack);
+	ret = sockmi_with_export(net, id, sockmi_export_is, &f.tuple);
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG(info->extack, "No export with this id");
+	if (ret == -ESRCH) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SOCKMI_A_FLOW],
+				    "The flow is not the exported connection");
+		ret = -EINVAL;
+	}
+	if (ret)
+		return ret;
+	if (f.action == SOCKMI_FLOW_HOLD)
+		return sockmi_commit(net, id, info->extack);
+
+	ops = sockmi_nl_flow_ops(info->extack);
+	if (!ops)
+		return -EOPNOTSUPP;
+	if (f.action == SOCKMI_FLOW_REDIRECT) {
+		ret = ops->add(net, &f, false, info->extack);
+		if (ret)
+			goto out;
+	}
+	ret = sockmi_commit(net, id, info->extack);
+	if (ret) {
+		if (f.action == SOCKMI_FLOW_REDIRECT)
+			ops->del(net, &f.tuple, SOCKMI_FLOW_REDIRECT, NULL);
+		goto out;
+	}
+	if (f.action == SOCKMI_FLOW_REDIRECT)
+		sockmi_hold_del(sockmi_net(net), &f.tuple);
+	ops->forget(net, &f.tuple);
+out:
+	sockmi_flow_ops_put(ops);
+	return ret;
 }
 
 static int sockmi_nl_stage(struct sk_buff *skb, struct genl_info *info)
@@ -498,68 +601,169 @@ static int sockmi_nl_import(struct sk_buff *skb, struct genl_info *info)
 	return ret ?: sockmi_reply_entry(info, &e, fd);
 }
 
-static int sockmi_nl_flow(struct sk_buff *skb, struct genl_info *info)
+/* NEW_FLOW: HOLD goes to the holds, the rest to xt_SOCKMI. */
+static int sockmi_nl_new_flow(struct genl_info *info,
+			      const struct sockmi_flow *f)
 {
 	struct sockmi_net *sn = sockmi_net(genl_info_net(info));
-	bool add = info->genlhdr->cmd == SOCKMI_CMD_NEW_FLOW;
-	struct sockmi_tuple tuple;
-	u8 action;
+	bool replace = info->attrs[SOCKMI_A_FLAGS] &&
+		       (nla_get_u32(info->attrs[SOCKMI_A_FLAGS]) &
+			SOCKMI_FLOW_F_REPLACE);
+	const struct sockmi_flow_ops *ops;
 	int ret;
 
-	if (SOCKMI_REQUIRE(info->extack, NULL, info->attrs, SOCKMI_A_FLOW))
-		return -EINVAL;
-	ret = sockmi_parse_flow(info->attrs[SOCKMI_A_FLOW], add, &tuple,
-				&action, info->extack);
-	if (ret)
-		return ret;
-	if (add) {
-		ret = sockmi_hold_add(sn, &tuple);
+	if (f->action == SOCKMI_FLOW_HOLD) {
+		ret = sockmi_hold_add(sn, &f->tuple);
+		if (ret == -EEXIST && replace)
+			return 0;
 		if (ret == -EEXIST)
-			GENL_SET_ERR_MSG(info, "The flow exists already");
+			GENL_SET_ERR_MSG(info, "The flow is held already");
 		return ret;
 	}
-	ret = sockmi_hold_del(sn, &tuple);
-	if (ret == -ENOENT)
-		GENL_SET_ERR_MSG(info, "No such flow");
+	ops = sockmi_nl_flow_ops(info->extack);
+	if (!ops)
+		return -EOPNOTSUPP;
+	ret = ops->add(genl_info_net(info), f, replace, info->extack);
+	sockmi_flow_ops_put(ops);
 	return ret;
 }
 
+/* DEL_FLOW: the flow of that action, or without an action every flow of the
+ * tuple: xt_SOCKMI's entry first, then the hold.
+ */
+static int sockmi_nl_del_flow(struct genl_info *info,
+			      const struct sockmi_flow *f, int action)
+{
+	struct net *net = genl_info_net(info);
+	const struct sockmi_flow_ops *ops = NULL;
+	int ret = -ENOENT, held;
+
+	if (action != SOCKMI_FLOW_HOLD) {
+		ops = action == SOCKMI_FLOW_ANY ? sockmi_flow_ops_get() :
+		      sockmi_nl_flow_ops(info->extack);
+		if (!ops && action != SOCKMI_FLOW_ANY)
+			return -EOPNOTSUPP;
+		if (ops) {
+			ret = ops->del(net, &f->tuple, action,
+				       action == SOCKMI_FLOW_ANY ? NULL :
+				       info->extack);
+			sockmi_flow_ops_put(ops);
+		}
+		if (action != SOCKMI_FLOW_ANY || (ret && ret != -ENOENT))
+			return ret;
+	}
+	held = sockmi_hold_del(sockmi_net(net), &f->tuple);
+	if (ret && held) {
+		GENL_SET_ERR_MSG(info, "No such flow");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int sockmi_nl_flow(struct sk_buff *skb, struct genl_info *info)
+{
+	bool add = info->genlhdr->cmd == SOCKMI_CMD_NEW_FLOW;
+	struct sockmi_flow f;
+	int ret, action;
+
+	if (SOCKMI_REQUIRE(info->extack, NULL, info->attrs, SOCKMI_A_FLOW))
+		return -EINVAL;
+	ret = sockmi_parse_flow(info->attrs[SOCKMI_A_FLOW], add, &f, &action,
+				info->extack);
+	if (ret)
+		return ret;
+	return add ? sockmi_nl_new_flow(info, &f) :
+		     sockmi_nl_del_flow(info, &f, action);
+}
+
+/* @generation: the flow table's, for consistency checks; NULL for holds. */
 struct sockmi_flow_dump {
 	struct sk_buff *skb;
 	struct netlink_callback *cb;
+	const u32 *generation;
+	bool full;
 };
 
-static int sockmi_put_hold(const struct sockmi_tuple *t, u64 packets, void *arg)
+static int sockmi_put_flow(const struct sockmi_flow *f, void *arg)
 {
 	struct sockmi_flow_dump *d = arg;
-	struct nlattr *nest;
+	struct nlattr *nest, *via;
 	void *hdr;
 
 	hdr = genlmsg_put(d->skb, NETLINK_CB(d->cb->skb).portid,
 			  d->cb->nlh->nlmsg_seq, &sockmi_genl_family,
 			  NLM_F_MULTI, SOCKMI_CMD_GET_FLOW);
 	if (!hdr)
-		return -EMSGSIZE;
+		goto full;
+	if (d->generation)
+		d->cb->seq = *d->generation;
+	genl_dump_check_consistent(d->cb, hdr);
 	nest = nla_nest_start(d->skb, SOCKMI_A_FLOW);
-	if (!nest || sockmi_put_tuple(d->skb, SOCKMI_FLOW_A_TUPLE, t) ||
-	    nla_put_u8(d->skb, SOCKMI_FLOW_A_ACTION, SOCKMI_FLOW_HOLD) ||
-	    nla_put_u64_64bit(d->skb, SOCKMI_FLOW_A_PACKETS, packets,
-			      SOCKMI_FLOW_A_PAD)) {
-		genlmsg_cancel(d->skb, hdr);
-		return -EMSGSIZE;
+	if (!nest || sockmi_put_tuple(d->skb, SOCKMI_FLOW_A_TUPLE, &f->tuple) ||
+	    nla_put_u8(d->skb, SOCKMI_FLOW_A_ACTION, f->action) ||
+	    nla_put_u64_64bit(d->skb, SOCKMI_FLOW_A_PACKETS, f->packets,
+			      SOCKMI_FLOW_A_PAD))
+		goto cancel;
+	if (f->action != SOCKMI_FLOW_HOLD &&
+	    nla_put_u64_64bit(d->skb, SOCKMI_FLOW_A_BYTES, f->bytes,
+			      SOCKMI_FLOW_A_PAD))
+		goto cancel;
+	if (f->action == SOCKMI_FLOW_REDIRECT ||
+	    f->action == SOCKMI_FLOW_ANSWER_AS) {
+		via = nla_nest_start(d->skb, SOCKMI_FLOW_A_VIA);
+		if (!via || nla_put_u16(d->skb, SOCKMI_ADDR_A_FAMILY,
+					f->tuple.family) ||
+		    sockmi_put_addr(d->skb, SOCKMI_ADDR_A_ADDR, f->tuple.family,
+				    &f->via))
+			goto cancel;
+		nla_nest_end(d->skb, via);
 	}
 	nla_nest_end(d->skb, nest);
 	genlmsg_end(d->skb, hdr);
 	return 0;
+cancel:
+	genlmsg_cancel(d->skb, hdr);
+full:
+	d->full = true;
+	return -EMSGSIZE;
 }
 
-/* cb->args[0]: holds sent so far. */
+static int sockmi_put_hold(const struct sockmi_tuple *t, u64 packets, void *arg)
+{
+	struct sockmi_flow f = {
+		.tuple = *t,
+		.action = SOCKMI_FLOW_HOLD,
+		.packets = packets,
+	};
+
+	return sockmi_put_flow(&f, arg);
+}
+
+/* The holds of sockmi.ko, then the flows of xt_SOCKMI (when loaded).
+ * cb->args[0]: 0 holds, 1 flows; cb->args[1]: entries of it sent so far.
+ */
 static int sockmi_nl_get_flow(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct sockmi_net *sn = sockmi_net(sock_net(skb->sk));
 	struct sockmi_flow_dump d = { .skb = skb, .cb = cb };
+	const struct sockmi_flow_ops *ops;
+	u32 generation;
 
-	cb->args[0] = sockmi_hold_walk(sn, cb->args[0], sockmi_put_hold, &d);
+	if (!cb->args[0]) {
+		cb->args[1] = sockmi_hold_walk(sn, cb->args[1], sockmi_put_hold,
+					       &d);
+		if (d.full)
+			return skb->len;
+		cb->args[0] = 1;
+		cb->args[1] = 0;
+	}
+	ops = sockmi_flow_ops_get();
+	if (ops) {
+		d.generation = &generation;
+		cb->args[1] = ops->walk(sock_net(skb->sk), cb->args[1],
+					&generation, sockmi_put_flow, &d);
+		sockmi_flow_ops_put(ops);
+	}
 	return skb->len;
 }
 
@@ -568,8 +772,7 @@ struct sockmi_export_dump {
 	struct netlink_callback *cb;
 };
 
-/*
- * cb->args[0]: 0 state not sent, 1 sending chunks, 2 done;
+/* cb->args[0]: 0 state not sent, 1 sending chunks, 2 done;
  * cb->args[1], [2]: queue and offset of the next chunk.
  */
 static int sockmi_put_export(const struct sockmi_entry *e,
@@ -791,7 +994,7 @@ static const struct genl_ops sockmi_genl_ops[] = {
 		  .doit = sockmi_nl_import),
 	SOCKMI_OP(SOCKMI_CMD_GET_STAGED, sockmi_empty_policy,
 		  .dumpit = sockmi_nl_get_staged),
-	SOCKMI_OP(SOCKMI_CMD_NEW_FLOW, sockmi_flow_cmd_policy,
+	SOCKMI_OP(SOCKMI_CMD_NEW_FLOW, sockmi_new_flow_policy,
 		  .doit = sockmi_nl_flow),
 	SOCKMI_OP(SOCKMI_CMD_DEL_FLOW, sockmi_flow_cmd_policy,
 		  .doit = sockmi_nl_flow),

@@ -52,6 +52,8 @@ static int __net_init sockmi_net_init(struct net *net)
 	for (i = 0; i < SOCKMI_NR_LIMITED_LISTS; i++)
 		sn->max_len[i] = SOCKMI_DEFAULT_MAX_LEN;
 	sn->next_id = 1;
+	sn->export_timeout = SOCKMI_DEFAULT_EXPORT_TIMEOUT;
+	sockmi_engine_init(sn);
 
 	ret = sockmi_hold_init(sn);
 	if (ret)

@@ -40,6 +40,7 @@ static int sockmi_sockaddr(const struct sockmi_tuple *t, bool local,
 {
 	const struct in6_addr *a = local ? &t->laddr : &t->raddr;
 	__be16 port = local ? t->lport : t->rport;
+	struct sockaddr_in6 *sin6;
 
 	memset(ss, 0, sizeof(*ss));
 	if (t->family == AF_INET) {
@@ -49,14 +50,12 @@ static int sockmi_sockaddr(const struct sockmi_tuple *t, bool local,
 		sin->sin_port = port;
 		sin->sin_addr.s_addr = a->s6_addr32[3];
 		return sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = port;
-		sin6->sin6_addr = *a;
-		return sizeof(*sin6);
 	}
+	sin6 = (struct sockaddr_in6 *)ss;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = port;
+	sin6->sin6_addr = *a;
+	return sizeof(*sin6);
 }
 
 /* Write @len bytes with sendmsg(); in repair mode they fill a queue. */
@@ -81,8 +80,7 @@ static int sockmi_send_bytes(struct socket *sock, const u8 *buf, u32 len)
 	return 0;
 }
 
-/*
- * Before the queues are refilled: segments sized for this route (a repair
+/* Before the queues are refilled: segments sized for this route (a repair
  * connect() leaves the MSS of an unknown path), and room for whole queues
  * whatever the buffer defaults of this host.
  */
@@ -135,8 +133,7 @@ static int sockmi_restore_early_opts(struct socket *sock,
 	const struct sockmi_sockopts *o = &st->opts;
 	int ret = 0;
 
-	/*
-	 * The local address need not be ours (yet): the importer may take it
+	/* The local address need not be ours (yet): the importer may take it
 	 * over later, or answer as the exporter. Transparent sockets may bind
 	 * and route from any address.
 	 */
@@ -200,6 +197,72 @@ static int sockmi_restore_late_opts(struct socket *sock,
 	return ret;
 }
 
+/* The peer's FIN: what tcp_fin() does on arrival, and what tcp_recvmsg()
+ * does once the reader got end of file.
+ */
+static void sockmi_peer_fin(struct sock *sk, const struct sockmi_state *st,
+			    int new_state)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	lock_sock(sk);
+	WRITE_ONCE(tp->rcv_nxt, tp->rcv_nxt + 1);
+	if (st->copied_seq == st->rcv_nxt)
+		WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+	sock_set_flag(sk, SOCK_DONE);
+	tcp_set_state(sk, new_state);
+	release_sock(sk);
+}
+
+/*
+ * Bring the rebuilt connection to its half-closed state. Our FIN, when it
+ * went out, is "sent" in repair mode like the data before it; an unsent FIN
+ * follows the unsent bytes at activation.
+ */
+static int sockmi_restore_fins(struct socket *sock,
+			       const struct sockmi_state *st)
+{
+	struct sock *sk = sock->sk;
+	int ret = 0;
+
+	switch (st->tcp_state) {
+	case TCP_CLOSE_WAIT:
+		sockmi_peer_fin(sk, st, TCP_CLOSE_WAIT);
+		break;
+	case TCP_LAST_ACK:
+		sockmi_peer_fin(sk, st, TCP_CLOSE_WAIT);
+		fallthrough;
+	case TCP_FIN_WAIT1:
+		if (sockmi_fin_sent(st)) {
+			ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR_QUEUE,
+					    TCP_SEND_QUEUE);
+			ret = ret ?: kernel_sock_shutdown(sock, SHUT_WR);
+		}
+		break;
+	case TCP_CLOSING:
+		if (sockmi_fin_sent(st)) {
+			ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR_QUEUE,
+					    TCP_SEND_QUEUE);
+			ret = ret ?: kernel_sock_shutdown(sock, SHUT_WR);
+			if (!ret)
+				sockmi_peer_fin(sk, st, TCP_CLOSING);
+		} else {
+			sockmi_peer_fin(sk, st, TCP_CLOSE_WAIT);
+		}
+		break;
+	case TCP_FIN_WAIT2:
+		/* Our FIN was acknowledged: write_seq already counts it. */
+		lock_sock(sk);
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+		tcp_set_state(sk, TCP_FIN_WAIT2);
+		release_sock(sk);
+		break;
+	}
+	return ret ?: sockmi_setopt(sock, SOL_TCP, TCP_REPAIR_QUEUE,
+				    TCP_NO_QUEUE);
+}
+
 /* What the TCP_REPAIR options leave out; after the queues are refilled. */
 static void sockmi_restore_tcp(struct sock *sk, const struct sockmi_state *st)
 {
@@ -225,27 +288,22 @@ static void sockmi_restore_tcp(struct sock *sk, const struct sockmi_state *st)
 		tp->rx_opt.ts_recent = st->ts_recent;
 		tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
 	}
-	if (st->tcp_state == TCP_CLOSE_WAIT) {
-		/* The peer's FIN: what tcp_fin() does on arrival, and what
-		 * tcp_recvmsg() does once the reader got end of file.
-		 */
-		WRITE_ONCE(tp->rcv_nxt, tp->rcv_nxt + 1);
-		if (st->copied_seq == st->rcv_nxt)
-			WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
-		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
-		sock_set_flag(sk, SOCK_DONE);
-		tcp_set_state(sk, TCP_CLOSE_WAIT);
-	}
 	/* Silent until activated: no retransmission, no keepalive. */
 	tcp_clear_xmit_timers(sk);
 	inet_csk_delete_keepalive_timer(sk);
 	release_sock(sk);
 }
 
+/* Bytes of the send queue that went out at least once. */
+static u32 sockmi_sent_bytes(const struct sockmi_state *st)
+{
+	return st->len[SOCKMI_QUEUE_SEND] - sockmi_unsent(st);
+}
+
 static int sockmi_restore_queues(struct socket *sock,
 				 const struct sockmi_state *st)
 {
-	u32 sent = st->snd_nxt - st->snd_una;
+	u32 sent = sockmi_sent_bytes(st);
 	int ret = 0;
 
 	sockmi_prepare_fill(sock->sk, st);
@@ -268,7 +326,7 @@ static int sockmi_restore_queues(struct socket *sock,
 /* Where the receive queue starts: a received FIN is added after it. */
 static u32 sockmi_recv_start(const struct sockmi_state *st)
 {
-	if (st->tcp_state == TCP_CLOSE_WAIT)
+	if (sockmi_fin_in(st->tcp_state))
 		return st->rcv_nxt - 1 - st->len[SOCKMI_QUEUE_RECV];
 	return st->copied_seq;
 }
@@ -288,8 +346,8 @@ int sockmi_restore(struct net *net, const struct sockmi_state *st,
 	struct socket *sock;
 	int ret, len;
 
-	if (st->tcp_state != TCP_ESTABLISHED && st->tcp_state != TCP_CLOSE_WAIT) {
-		NL_SET_ERR_MSG(extack, "Only established and CLOSE_WAIT sockets can be restored yet");
+	if (!((1 << st->tcp_state) & SOCKMI_TCPF_CONNECTED)) {
+		NL_SET_ERR_MSG(extack, "Only connected sockets can be restored yet");
 		return -EOPNOTSUPP;
 	}
 	ret = __sock_create(net, t->family, SOCK_STREAM, IPPROTO_TCP, &sock, 0);
@@ -345,6 +403,11 @@ int sockmi_restore(struct net *net, const struct sockmi_state *st,
 		NL_SET_ERR_MSG(extack, "Cannot refill the socket's queues");
 		goto err;
 	}
+	ret = sockmi_restore_fins(sock, st);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot restore the half-closed state");
+		goto err;
+	}
 	sockmi_restore_tcp(sock->sk, st);
 	ret = sockmi_setopt_buf(sock, SOL_TCP, TCP_REPAIR_WINDOW, &win,
 				sizeof(win));
@@ -370,7 +433,7 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 {
 	struct sock *sk = sock->sk;
 	struct tcp_sock *tp = tcp_sk(sk);
-	u32 sent = st->snd_nxt - st->snd_una;
+	u32 sent = sockmi_sent_bytes(st);
 	int ret;
 
 	/* Leaving repair mode sends a window probe: the peer hears from us. */
@@ -393,9 +456,14 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 					  inet_csk(sk)->icsk_rto, TCP_RTO_MAX);
 	release_sock(sk);
 
-	/* Bytes the old socket had queued but never sent go out now. */
-	return sockmi_send_bytes(sock, st->queue[SOCKMI_QUEUE_SEND] + sent,
-				 st->write_seq - st->snd_nxt);
+	/* Bytes the old socket had queued but never sent go out now, and
+	 * then its FIN if that was queued too.
+	 */
+	ret = sockmi_send_bytes(sock, st->queue[SOCKMI_QUEUE_SEND] + sent,
+				sockmi_unsent(st));
+	if (!ret && sockmi_fin_out(st->tcp_state) && !sockmi_fin_sent(st))
+		ret = kernel_sock_shutdown(sock, SHUT_WR);
+	return ret;
 }
 
 void sockmi_restore_discard(struct socket *sock)

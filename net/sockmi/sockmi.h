@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include <uapi/linux/sockmi.h>
 
@@ -20,8 +21,10 @@ struct ctl_table_header;
 /* Number of lists that have a sysctl-controlled maximum length. */
 #define SOCKMI_NR_LIMITED_LISTS (SOCKMI_LIST_CONNECTED + 1)
 #define SOCKMI_DEFAULT_MAX_LEN 1024
-#define SOCKMI_LIMIT_MAX_LEN (1 << 20)
+#define SOCKMI_LIMIT_MAX_LEN (1024 * 1024)
 #define SOCKMI_HOLD_BUCKETS 256
+/* Seconds before an export that is neither committed nor aborted is aborted. */
+#define SOCKMI_DEFAULT_EXPORT_TIMEOUT 60
 
 /**
  * struct sockmi_net - per network namespace state
@@ -34,6 +37,8 @@ struct ctl_table_header;
  * @next_id: id of the next export or staged socket, never reused
  * @generation: bumped on every change of @lists, for dump consistency
  * @stats: counters, indexed by enum sockmi_stats_attr
+ * @export_timeout: net.sockmi.export_timeout, seconds
+ * @expire: aborts the exports that outlived @export_timeout
  * @sysctl: the namespace's net.sockmi sysctl table
  * @hold_lock: protects changes of @holds (readers use RCU)
  * @nr_holds: number of entries in @holds, the hooks' fast path
@@ -41,15 +46,17 @@ struct ctl_table_header;
  */
 struct sockmi_net {
 	struct net *net;
-	struct mutex lock;
+	struct mutex lock;		/* see @lock */
 	struct list_head lists[__SOCKMI_LIST_MAX];
 	unsigned int len[__SOCKMI_LIST_MAX];
 	int max_len[SOCKMI_NR_LIMITED_LISTS];
 	u64 next_id;
 	u32 generation;
 	atomic64_t stats[__SOCKMI_STATS_A_MAX];
+	int export_timeout;
+	struct delayed_work expire;
 	struct ctl_table_header *sysctl;
-	spinlock_t hold_lock;
+	spinlock_t hold_lock;		/* see @hold_lock */
 	atomic_t nr_holds;
 	struct hlist_head holds[SOCKMI_HOLD_BUCKETS];
 };
@@ -149,6 +156,7 @@ struct sockmi_export_req {
 	struct in6_addr to;
 };
 
+int sockmi_parse_export(char *buf, struct sockmi_export_req *req);
 int sockmi_export(struct net *net, const struct sockmi_export_req *req,
 		  struct sockmi_entry *res, struct netlink_ext_ack *extack);
 int sockmi_commit(struct net *net, u64 id, struct netlink_ext_ack *extack);
@@ -185,6 +193,59 @@ struct sockmi_match {
 int sockmi_import(struct net *net, const struct sockmi_match *m,
 		  unsigned int o_flags, int *fd, struct sockmi_entry *res,
 		  struct netlink_ext_ack *extack);
+void sockmi_engine_init(struct sockmi_net *sn);
 void sockmi_engine_exit(struct sockmi_net *sn);
+
+/* ---- Redirection flows: the table of xt_SOCKMI.ko (flow.c, genl.c) ---- */
+
+/**
+ * struct sockmi_flow - a flow of xt_SOCKMI's table, as the genl family sees it
+ * @tuple: the connection as its socket sees it: the local address is the
+ *	one the peer talks to (the exporter's), on every host
+ * @action: enum sockmi_flow_action, never SOCKMI_FLOW_HOLD (see hold.c)
+ * @via: the importer's address (REDIRECT, ANSWER_AS), v4-mapped for IPv4
+ * @packets: packets of the flow the table has handled (dumps only)
+ * @bytes: their bytes (dumps only)
+ */
+struct sockmi_flow {
+	struct sockmi_tuple tuple;
+	u8 action;
+	struct in6_addr via;
+	u64 packets;
+	u64 bytes;
+};
+
+/* For &sockmi_flow_ops.del: whatever the flow's action. */
+#define SOCKMI_FLOW_ANY (-1)
+
+/**
+ * struct sockmi_flow_ops - what xt_SOCKMI.ko offers; all may sleep
+ * @owner: the module, pinned by sockmi_flow_ops_get()
+ * @add: enter @f; -EEXIST when its tuple has a flow already, unless @replace
+ * @del: remove the flow of @t if its action is @action (or SOCKMI_FLOW_ANY);
+ *	-ENOENT when there is none
+ * @forget: delete this namespace's conntrack entries of @t, by exact tuple
+ * @walk: call @fn for each flow from the @skip-th on until it returns
+ *	non-zero; sets @generation before the first call of @fn; returns
+ *	the number of flows passed
+ */
+struct sockmi_flow_ops {
+	struct module *owner;
+	int (*add)(struct net *net, const struct sockmi_flow *f, bool replace,
+		   struct netlink_ext_ack *extack);
+	int (*del)(struct net *net, const struct sockmi_tuple *t, int action,
+		   struct netlink_ext_ack *extack);
+	void (*forget)(struct net *net, const struct sockmi_tuple *t);
+	unsigned long (*walk)(struct net *net, unsigned long skip,
+			      u32 *generation,
+			      int (*fn)(const struct sockmi_flow *f, void *arg),
+			      void *arg);
+};
+
+int sockmi_set_flow_ops(const struct sockmi_flow_ops *ops);
+const struct sockmi_flow_ops *sockmi_flow_ops_get(void);
+void sockmi_flow_ops_put(const struct sockmi_flow_ops *ops);
+
+/* ---- end of the redirection flows ---- */
 
 #endif /* _NET_SOCKMI_SOCKMI_H */

@@ -36,14 +36,7 @@
 #include "state.h"
 
 /* The connected states this version can restore. */
-#define SOCKMI_TCPF_SUPPORTED (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |	\
-			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |	\
-			       TCPF_LAST_ACK | TCPF_CLOSING)
-/* States in which our FIN takes write_seq - 1 and is not acknowledged. */
-#define SOCKMI_TCPF_FIN_OUT (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK)
-/* States in which the peer's FIN has been received (counts in rcv_nxt). */
-#define SOCKMI_TCPF_FIN_IN (TCPF_CLOSE_WAIT | TCPF_CLOSING | TCPF_LAST_ACK)
-
+#define SOCKMI_TCPF_SUPPORTED SOCKMI_TCPF_CONNECTED
 /* Bytes a chunk takes around its data: nest, QUEUE, OFFSET, DATA header. */
 #define SOCKMI_CHUNK_OVERHEAD (NLA_HDRLEN + NLA_ALIGN(NLA_HDRLEN + 1) +	\
 			       NLA_ALIGN(NLA_HDRLEN + 4) + NLA_HDRLEN)
@@ -243,26 +236,6 @@ void sockmi_state_free(struct sockmi_state *st)
 	}
 }
 EXPORT_SYMBOL_GPL(sockmi_state_free);
-
-static bool sockmi_fin_out(u8 tcp_state)
-{
-	return (1U << tcp_state) & SOCKMI_TCPF_FIN_OUT;
-}
-
-static bool sockmi_fin_in(u8 tcp_state)
-{
-	return (1U << tcp_state) & SOCKMI_TCPF_FIN_IN;
-}
-
-/* Bytes written but not sent yet: our FIN, while unsent, is not a byte. */
-static u32 sockmi_unsent(const struct sockmi_state *st)
-{
-	u32 unsent = st->write_seq - st->snd_nxt;
-
-	if (unsent && sockmi_fin_out(st->tcp_state))
-		unsent--;
-	return unsent;
-}
 
 /* Writing */
 

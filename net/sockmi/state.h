@@ -72,6 +72,42 @@ struct sockmi_state {
 
 void sockmi_state_free(struct sockmi_state *st);
 
+/* Connected states a checkpoint can hold. */
+#define SOCKMI_TCPF_CONNECTED (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |	\
+			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |	\
+			       TCPF_LAST_ACK | TCPF_CLOSING)
+/* States in which our FIN takes write_seq - 1 and is not acknowledged. */
+#define SOCKMI_TCPF_FIN_OUT (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK)
+/* States in which the peer's FIN has been received (counts in rcv_nxt). */
+#define SOCKMI_TCPF_FIN_IN (TCPF_CLOSE_WAIT | TCPF_CLOSING | TCPF_LAST_ACK)
+
+static inline bool sockmi_fin_out(u8 tcp_state)
+{
+	return (1U << tcp_state) & SOCKMI_TCPF_FIN_OUT;
+}
+
+static inline bool sockmi_fin_in(u8 tcp_state)
+{
+	return (1U << tcp_state) & SOCKMI_TCPF_FIN_IN;
+}
+
+/* Bytes written but not sent yet: our FIN, while unsent, is not a byte. */
+static inline u32 sockmi_unsent(const struct sockmi_state *st)
+{
+	u32 unsent = st->write_seq - st->snd_nxt;
+
+	if (unsent && sockmi_fin_out(st->tcp_state))
+		unsent--;
+	return unsent;
+}
+
+/* Our FIN went out (it may be unacknowledged). */
+static inline bool sockmi_fin_sent(const struct sockmi_state *st)
+{
+	return st->tcp_state == TCP_FIN_WAIT2 ||
+	       (sockmi_fin_out(st->tcp_state) && st->snd_nxt == st->write_seq);
+}
+
 /* Netlink form. */
 extern const struct nla_policy sockmi_state_policy[SOCKMI_STATE_A_MAX + 1];
 extern const struct nla_policy sockmi_chunk_policy[SOCKMI_CHUNK_A_MAX + 1];

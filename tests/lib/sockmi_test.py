@@ -7,11 +7,31 @@ namespaces, stage, commit, import, and stream verifiable bytes.
   sockmi_test.py fetch ID FILE                   GET_EXPORT into FILE
   sockmi_test.py stage FILE [--pending]          STAGE the checkpoint in FILE
   sockmi_test.py commit|abort|activate|unstage ID
-  sockmi_test.py peer HOST PORT BYTES            client: stream both ways, verify
-  sockmi_test.py serve PORT STATEFILE BYTES      server: accept, stream until
+  sockmi_test.py commit ID ACTION LOCAL REMOTE [VIA]
+                                                 commit, installing a flow
+  sockmi_test.py flow new|replace|del ACTION LOCAL REMOTE [VIA]
+                                                 NEW_FLOW (replace: with
+                                                 SOCKMI_FLOW_F_REPLACE) or
+                                                 DEL_FLOW
+  sockmi_test.py flows                           one line per flow: ACTION
+                                                 LOCAL REMOTE VIA PACKETS
+  sockmi_test.py batch                           the commands on stdin, one a
+                                                 line; prints OK or ERROR
+                                                 <ERRNO>: <message> for each
+  sockmi_test.py peer HOST PORT BYTES [--rate B/S [--release FILE]]
+                                                 client: stream both ways, verify
+  sockmi_test.py serve PORT STATEFILE BYTES [--v6] [--rate B/S]
+                                                 server: accept, stream until
                                                  the socket is taken away
-  sockmi_test.py resume STATEFILE BYTES [--active]
-                                                 import the socket, carry on
+  sockmi_test.py resume STATEFILE BYTES [--next STATEFILE2] [--rate B/S]
+                                                 import the socket, carry on;
+                                                 with --next, until it is
+                                                 taken away again
+
+ACTION is hold, redirect, answer_as, takeover (or any, for del). LOCAL and
+REMOTE are ADDR:PORT, [ADDR]:PORT for IPv6; VIA is an address. --rate
+paces what a side sends, so that migrations happen mid-stream, until the
+file given by --release FILE exists.
 
 The byte streams are a fixed pattern, so every side can check that each
 byte arrives exactly once and in order. Exit status 0 means verified.
@@ -34,11 +54,26 @@ NLM_F_DUMP = nl.NLM_F_DUMP
 SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33
 
 
+PERIOD = 251 * 256
+_periods = {}
+
+
 def pattern(offset, n, salt):
-    """Bytes [offset, offset+n) of an endless stream that never repeats
-    within 251 * 256 bytes."""
-    return bytes(((i % 251) ^ ((i // 251) & 0xff) ^ salt) & 0xff
-                 for i in range(offset, offset + n))
+    """Bytes [offset, offset+n) of an endless stream that repeats only
+    every 251 * 256 bytes."""
+    buf = _periods.get(salt)
+    if buf is None:
+        one = bytes(((i % 251) ^ ((i // 251) & 0xff) ^ salt) & 0xff
+                    for i in range(PERIOD))
+        buf = _periods[salt] = one * 2
+    out = []
+    while n > 0:
+        start = offset % PERIOD
+        take = min(n, PERIOD)
+        out.append(buf[start:start + take])
+        offset += take
+        n -= take
+    return b''.join(out)
 
 
 class Family:
@@ -122,17 +157,135 @@ def cmd_by_id(cmd, args):
     Family().call('SOCKMI_CMD_' + cmd.upper(), u64('SOCKMI_A_ID', int(args[0])))
 
 
-def stream(sock, tx, rx, total, salt_tx, salt_rx, on_error=None):
+def endpoint(text):
+    """'10.0.0.1:80' or '[fd00::1]:80' -> (family, addr, port)."""
+    addr, _, port = text.rpartition(':')
+    addr = addr.strip('[]')
+    fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
+    return fam, addr, int(port)
+
+
+def flow_attr(action, local, remote, via=None):
+    """The SOCKMI_A_FLOW nest of a flow; action None: no action."""
+    fam, laddr, lport = endpoint(local)
+    _, raddr, rport = endpoint(remote)
+    spec = ('SOCKMI_A_FLOW=nest:(SOCKMI_FLOW_A_TUPLE=nest:('
+            'SOCKMI_TUPLE_A_FAMILY=u16:%d,SOCKMI_TUPLE_A_LOCAL_ADDR=ip:%s,'
+            'SOCKMI_TUPLE_A_LOCAL_PORT=u16:%d,SOCKMI_TUPLE_A_REMOTE_ADDR=ip:%s,'
+            'SOCKMI_TUPLE_A_REMOTE_PORT=u16:%d)'
+            % (fam, laddr, lport, raddr, rport))
+    if action is not None:
+        spec += ',SOCKMI_FLOW_A_ACTION=u8:%d' % (
+            int(action) if action.isdigit() else
+            E['SOCKMI_FLOW_' + action.upper()])
+    if via:
+        spec += (',SOCKMI_FLOW_A_VIA=nest:(SOCKMI_ADDR_A_FAMILY=u16:%d,'
+                 'SOCKMI_ADDR_A_ADDR=ip:%s)' % (fam, via))
+    return nl.encode_attr(spec + ')')
+
+
+def cmd_commit(args):
+    """commit ID [ACTION LOCAL REMOTE [VIA]]"""
+    payload = u64('SOCKMI_A_ID', int(args[0]))
+    if len(args) > 1:
+        payload += flow_attr(args[1], args[2], args[3],
+                             args[4] if len(args) > 4 else None)
+    Family().call('SOCKMI_CMD_COMMIT', payload)
+
+
+def cmd_flow(args):
+    """flow new|replace|del ACTION LOCAL REMOTE [VIA]"""
+    op, action = args[0], args[1]
+    payload = flow_attr(None if action == 'any' else action, args[2], args[3],
+                        args[4] if len(args) > 4 else None)
+    f = Family()
+    cmd = 'SOCKMI_CMD_DEL_FLOW' if op == 'del' else 'SOCKMI_CMD_NEW_FLOW'
+    if op == 'replace':
+        payload += u32('SOCKMI_A_FLAGS', E['SOCKMI_FLOW_F_REPLACE'])
+    f.call(cmd, payload)
+
+
+def format_addr(fam, raw):
+    return socket.inet_ntop(socket.AF_INET6 if len(raw) == 16 else
+                            socket.AF_INET, raw)
+
+
+def cmd_flows(args):
+    """Print GET_FLOW: ACTION LOCAL REMOTE VIA PACKETS, one flow a line."""
+    f = Family()
+    names = {E[n]: n[len('SOCKMI_FLOW_'):].lower() for n in
+             ('SOCKMI_FLOW_HOLD', 'SOCKMI_FLOW_REDIRECT',
+              'SOCKMI_FLOW_ANSWER_AS', 'SOCKMI_FLOW_TAKEOVER')}
+    for body in f.call('SOCKMI_CMD_GET_FLOW', dump=True):
+        top = nl.parse_attrs(body[4:])
+        flow = nl.parse_attrs(top[E['SOCKMI_A_FLOW']][0])
+        t = nl.parse_attrs(flow[E['SOCKMI_FLOW_A_TUPLE']][0])
+
+        def port(a):
+            return struct.unpack('=H', t[E[a]][0][:2])[0]
+
+        def addr(a):
+            return format_addr(0, t[E[a]][0])
+        local = '%s:%d' % (addr('SOCKMI_TUPLE_A_LOCAL_ADDR'),
+                           port('SOCKMI_TUPLE_A_LOCAL_PORT'))
+        remote = '%s:%d' % (addr('SOCKMI_TUPLE_A_REMOTE_ADDR'),
+                            port('SOCKMI_TUPLE_A_REMOTE_PORT'))
+        via = '-'
+        if E['SOCKMI_FLOW_A_VIA'] in flow:
+            v = nl.parse_attrs(flow[E['SOCKMI_FLOW_A_VIA']][0])
+            via = format_addr(0, v[E['SOCKMI_ADDR_A_ADDR']][0])
+        packets = struct.unpack('=Q', flow[E['SOCKMI_FLOW_A_PACKETS']][0])[0]
+        action = struct.unpack('=B', flow[E['SOCKMI_FLOW_A_ACTION']][0][:1])[0]
+        print(names.get(action, str(action)), local, remote, via, packets)
+
+
+def option(args, name, default=None):
+    """The value of --name VALUE in args, or default."""
+    if name in args:
+        return args[args.index(name) + 1]
+    return default
+
+
+class Pacer:
+    """Lets through at most rate bytes a second since it was made (no limit
+    when rate is None), until the file release exists."""
+
+    def __init__(self, rate, release=None):
+        self.rate = float(rate) if rate else None
+        self.release = release
+        self.start = self.checked = time.monotonic()
+        self.sent = 0
+
+    def allowance(self, want):
+        if self.rate is None:
+            return want
+        now = time.monotonic()
+        if self.release and now - self.checked > 0.2:
+            self.checked = now
+            if os.path.exists(self.release):
+                self.rate = None
+                return want
+        room = int(self.rate * (now - self.start)) - self.sent
+        return max(0, min(want, room))
+
+    def account(self, n):
+        self.sent += n
+
+
+def stream(sock, tx, rx, total, salt_tx, salt_rx, on_error=None, pacer=None):
     """Send our pattern from tx and check theirs from rx until both reach
     total. Returns (tx, rx); on a socket error calls on_error(tx, rx)."""
     sock.setblocking(False)
+    pacer = pacer or Pacer(None)
     while tx < total or rx < total:
-        want_w = [sock] if tx < total else []
+        chunk = pacer.allowance(min(16384, total - tx))
+        want_w = [sock] if chunk else []
         r, w, _ = select.select([sock], want_w, [], 0.05)
         try:
             if w:
-                n = sock.send(pattern(tx, min(16384, total - tx), salt_tx))
+                n = sock.send(pattern(tx, chunk, salt_tx))
                 tx += n
+                pacer.account(n)
             if r or not w:
                 data = sock.recv(65536)
                 if r and not data:
@@ -154,7 +307,9 @@ def cmd_peer(args):
     fam = socket.AF_INET6 if ':' in host else socket.AF_INET
     s = socket.create_connection((host, port), timeout=30)
     assert s.family == fam
-    tx, rx = stream(s, 0, 0, total, 0x5a, 0xa5)
+    tx, rx = stream(s, 0, 0, total, 0x5a, 0xa5,
+                    pacer=Pacer(option(args, '--rate'),
+                          option(args, '--release')))
     # The server closes after the last byte: a clean FIN now.
     s.setblocking(True)
     s.settimeout(30)
@@ -171,18 +326,15 @@ def save_state(path, tx, rx, fd):
     os.rename(tmp, path)
 
 
-def cmd_serve(args):
-    """Accept one peer, stream; when the socket is taken away (export
-    freezes it: EPERM/EINVAL, then ECONNABORTED), save the offsets."""
-    port, statefile, total = int(args[0]), args[1], int(args[2])
-    ls = socket.socket(socket.AF_INET6 if '--v6' in args else socket.AF_INET)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(('', port))
-    ls.listen(1)
-    s, _ = ls.accept()
-    ls.close()
-    # Tell the test who we are, then stream until frozen.
-    save_state(statefile + '.owner', 0, 0, s.fileno())
+def until_taken(s, tx, rx, total, statefile, pacer):
+    """Stream until done or until the socket is taken away: export freezes
+    it (EPERM/EINVAL), then commit aborts it (ECONNABORTED). Frozen, the
+    offsets are saved to statefile for the importer; given back (abort),
+    the stream carries on. Returns (tx, rx, taken)."""
+    save_state(statefile + '.owner', tx, rx, s.fileno())
+
+    def norm(out):
+        return out if len(out) == 3 else out + (False,)
 
     def frozen(tx, rx, e):
         if e.errno not in (errno.EPERM, errno.EINVAL, errno.ECONNABORTED):
@@ -198,20 +350,37 @@ def cmd_serve(args):
                 if e2.errno == errno.EINVAL:
                     time.sleep(0.05)
                     continue
-                print('serve: socket taken away at tx=%d rx=%d (%s)' %
+                print('socket taken away at tx=%d rx=%d (%s)' %
                       (tx, rx, errno.errorcode.get(e2.errno)))
-                sys.exit(0)
+                return tx, rx, True
             os.unlink(statefile)
-            print('serve: socket given back at tx=%d rx=%d' % (tx, rx))
-            return stream(s, tx, rx, total, 0xa5, 0x5a, on_error=frozen)
-    tx, rx = stream(s, 0, 0, total, 0xa5, 0x5a, on_error=frozen)
-    if tx >= total and rx >= total:
+            print('socket given back at tx=%d rx=%d' % (tx, rx))
+            return norm(stream(s, tx, rx, total, 0xa5, 0x5a,
+                               on_error=frozen, pacer=pacer))
+    return norm(stream(s, tx, rx, total, 0xa5, 0x5a, on_error=frozen,
+                       pacer=pacer))
+
+
+def cmd_serve(args):
+    """Accept one peer, stream until done or taken away."""
+    port, statefile, total = int(args[0]), args[1], int(args[2])
+    ls = socket.socket(socket.AF_INET6 if '--v6' in args else socket.AF_INET)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(('', port))
+    ls.listen(1)
+    s, _ = ls.accept()
+    ls.close()
+    tx, rx, taken = until_taken(s, 0, 0, total, statefile,
+                                Pacer(option(args, '--rate'),
+                                      option(args, '--release')))
+    if not taken:
         s.close()
         print('serve: finished without migration')
 
 
 def cmd_resume(args):
-    """Import the socket and finish the stream from the saved offsets."""
+    """Import the socket and finish the stream from the saved offsets, or
+    (--next STATEFILE2) until it is taken away again."""
     statefile, total = args[0], int(args[1])
     for _ in range(600):
         if os.path.exists(statefile):
@@ -231,11 +400,37 @@ def cmd_resume(args):
             time.sleep(0.05)
     fd = f.reply_u(replies, 'SOCKMI_A_FD', '=I')
     s = socket.socket(fileno=fd)
-    tx, rx = stream(s, st['tx'], st['rx'], total, 0xa5, 0x5a)
+    pacer = Pacer(option(args, '--rate'), option(args, '--release'))
+    nxt = option(args, '--next')
+    if nxt:
+        tx, rx, taken = until_taken(s, st['tx'], st['rx'], total, nxt, pacer)
+        if taken:
+            return
+    else:
+        tx, rx = stream(s, st['tx'], st['rx'], total, 0xa5, 0x5a,
+                        pacer=pacer)
     s.setblocking(True)
     s.close()
     print('resume: took over at tx=%d rx=%d, finished %d/%d' %
           (st['tx'], st['rx'], tx, rx))
+
+
+def cmd_batch(args):
+    """Run the commands read from stdin in this one process (Python starts
+    slowly in the test VM); one result line per command."""
+    for line in sys.stdin:
+        argv = line.split()
+        if not argv or argv[0].startswith('#'):
+            continue
+        try:
+            main(argv)
+            print('OK')
+        except OSError as e:
+            print(e.strerror if e.strerror and e.strerror.startswith('ERROR')
+                  else 'ERROR %s' % e)
+        except (KeyError, IndexError, ValueError) as e:
+            print('ERROR usage: %r' % e)
+        sys.stdout.flush()
 
 
 def main(argv):
@@ -246,8 +441,16 @@ def main(argv):
         cmd_fetch(args)
     elif cmd == 'stage':
         cmd_stage(args)
-    elif cmd in ('commit', 'abort', 'activate', 'unstage'):
+    elif cmd == 'commit':
+        cmd_commit(args)
+    elif cmd in ('abort', 'activate', 'unstage'):
         cmd_by_id(cmd, args)
+    elif cmd == 'flow':
+        cmd_flow(args)
+    elif cmd == 'flows':
+        cmd_flows(args)
+    elif cmd == 'batch':
+        cmd_batch(args)
     elif cmd == 'peer':
         cmd_peer(args)
     elif cmd == 'serve':

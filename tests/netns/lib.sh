@@ -110,6 +110,16 @@ wait_for() {
 	return 1
 }
 
+# wait_long CMD...: like wait_for, for slow steps under emulation (60 s).
+wait_long() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # need TOOL...: skip the whole file when a tool is missing.
 need() {
 	local t
@@ -158,7 +168,9 @@ modules_loaded() { [[ -d /sys/module/sockmi && -d /sys/module/sockmi_genl && -d 
 # Load the three modules, in dependency order, from this build.
 modules_load() {
 	local m
-	modprobe x_tables
+	# xt_SOCKMI links against nf_conntrack (selective cleanup); insmod
+	# does not resolve dependencies.
+	modprobe -a x_tables nf_conntrack
 	for m in "${MODULES[@]}"; do
 		[[ -d /sys/module/$(basename "$m" .ko) ]] || insmod "$REPO/$m"
 	done

@@ -19,6 +19,8 @@ need python3
 
 T="$REPO/tests/lib/sockmi_test.py"
 BYTES=${MIGRATE_BYTES:-3000000}
+# Paced, so the stream is still flowing when the socket moves.
+RATE=${MIGRATE_RATE:-300000}
 tmp=$(mktemp -d)
 modules_load
 topology peer A B
@@ -30,10 +32,10 @@ owner_fd() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["fd
 owner_pid() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$1"; }
 
 # 1. Between two processes of A.
-n A python3 "$T" serve 7001 "$tmp/s1" "$BYTES" >"$tmp/serve1.log" 2>&1 &
+n A python3 "$T" serve 7001 "$tmp/s1" "$BYTES" --rate "$RATE" >"$tmp/serve1.log" 2>&1 &
 srv=$!
 wait_for n A ss -Hltn 'sport = :7001'
-n peer python3 "$T" peer 10.77.0.100 7001 "$BYTES" >"$tmp/peer1.log" 2>&1 &
+n peer python3 "$T" peer 10.77.0.100 7001 "$BYTES" --rate "$RATE" >"$tmp/peer1.log" 2>&1 &
 peer=$!
 wait_file "$tmp/s1.owner"
 id=$(n A python3 "$T" export "$(owner_pid "$tmp/s1.owner")" \
@@ -49,10 +51,10 @@ expect "process hand-over: nothing left staged" \
 sed 's/^/#   /' "$tmp"/peer1.log "$tmp"/resume1.log "$tmp"/serve1.log
 
 # 2. Export, then abort: the owner keeps a working connection.
-n A python3 "$T" serve 7002 "$tmp/s2" "$BYTES" >"$tmp/serve2.log" 2>&1 &
+n A python3 "$T" serve 7002 "$tmp/s2" "$BYTES" --rate "$RATE" >"$tmp/serve2.log" 2>&1 &
 srv=$!
 wait_for n A ss -Hltn 'sport = :7002'
-n peer python3 "$T" peer 10.77.0.100 7002 "$BYTES" >"$tmp/peer2.log" 2>&1 &
+n peer python3 "$T" peer 10.77.0.100 7002 "$BYTES" --rate "$RATE" >"$tmp/peer2.log" 2>&1 &
 peer=$!
 wait_file "$tmp/s2.owner"
 id=$(n A python3 "$T" export "$(owner_pid "$tmp/s2.owner")" \
@@ -69,10 +71,10 @@ expect "abort: hold released" \
 sed 's/^/#   /' "$tmp"/peer2.log "$tmp"/serve2.log
 
 # 3. A to B with IP takeover of the service address.
-n A python3 "$T" serve 7003 "$tmp/s3" "$BYTES" >"$tmp/serve3.log" 2>&1 &
+n A python3 "$T" serve 7003 "$tmp/s3" "$BYTES" --rate "$RATE" >"$tmp/serve3.log" 2>&1 &
 srv=$!
 wait_for n A ss -Hltn 'sport = :7003'
-n peer python3 "$T" peer 10.77.0.100 7003 "$BYTES" >"$tmp/peer3.log" 2>&1 &
+n peer python3 "$T" peer 10.77.0.100 7003 "$BYTES" --rate "$RATE" >"$tmp/peer3.log" 2>&1 &
 peer=$!
 wait_file "$tmp/s3.owner"
 n peer ss -Htn 'dport = :7003' | awk '{ split($4, a, ":"); print a[2] }' >"$tmp/peer3.port"

@@ -10,8 +10,10 @@
  * network-namespace aware: every list, counter and flow below belongs to the
  * network namespace of the netlink socket that issues the request. Every
  * command requires CAP_NET_ADMIN in the user namespace owning that network
- * namespace (GENL_UNS_ADMIN_PERM); EXPORT additionally requires ptrace access
- * (PTRACE_MODE_ATTACH_REALCREDS) to the process that owns the descriptor.
+ * namespace (GENL_UNS_ADMIN_PERM); EXPORT of another process's descriptor
+ * additionally requires CAP_SYS_PTRACE in the user namespace of that
+ * process's credentials, and the socket must belong to the namespace of the
+ * request (EXDEV otherwise).
  *
  * Validation is strict for every command: unknown attributes, trailing data,
  * wrong lengths, out-of-range values and unknown flag bits are rejected with
@@ -77,8 +79,14 @@
  *    SOCKMI_CMD_ABORT. When SOCKMI_A_TO is an address of this host the
  *    socket is staged here at once and committed (hand-over between
  *    processes). Replies with SOCKMI_A_ID (NLA_U64, the export id),
- *    SOCKMI_A_TUPLE and SOCKMI_A_TCP_STATE, and multicasts
+ *    SOCKMI_A_TUPLE, SOCKMI_A_TCP_STATE and SOCKMI_A_LIST: EXPORTING, or the
+ *    list the socket was staged on when it was handed over on this host. An
+ *    export neither committed nor aborted within net.sockmi.export_timeout
+ *    seconds (default 60) is aborted by the kernel. Multicasts
  *    SOCKMI_CMD_EXPORT_NOTIFY with the same attributes plus SOCKMI_A_TO.
+ *    Connected states only in this version (ESTABLISHED, CLOSE_WAIT,
+ *    FIN_WAIT1, FIN_WAIT2, LAST_ACK, CLOSING); others fail with EOPNOTSUPP.
+ *    The same request as text: sysctl net.sockmi.export="pid=P fd=F [to=A]".
  *
  * SOCKMI_CMD_GET_EXPORT (dump)
  *    Takes SOCKMI_A_ID. Returns the checkpoint of that export: the first
@@ -88,9 +96,14 @@
  *
  * SOCKMI_CMD_COMMIT (do)
  *    Takes SOCKMI_A_ID. The held original is destroyed silently (no FIN, no
- *    RST reaches the peer). With SOCKMI_A_FLOW the given redirection flow is
- *    installed atomically with the commit. Multicasts
- *    SOCKMI_CMD_COMMIT_NOTIFY.
+ *    RST reaches the peer). Its hold stays until SOCKMI_CMD_DEL_FLOW, or,
+ *    with SOCKMI_A_FLOW, what the flow says: its tuple must be the export's;
+ *    HOLD keeps the hold; TAKEOVER keeps it too (the address is still here
+ *    until moved) and deletes the connection's conntrack entries; REDIRECT
+ *    replaces the hold atomically with the redirection (entered before the
+ *    commit, removed again if the commit fails) and deletes the conntrack
+ *    entries. ANSWER_AS is refused (it is the importer's, NEW_FLOW).
+ *    Multicasts SOCKMI_CMD_COMMIT_NOTIFY.
  *
  * SOCKMI_CMD_ABORT (do)
  *    Takes SOCKMI_A_ID. The original is thawed and keeps working in its
@@ -115,7 +128,8 @@
  *    Takes SOCKMI_A_MATCH. The first importable staged socket that matches
  *    is taken off its list and installed as a new descriptor of the caller
  *    (O_CLOEXEC when SOCKMI_IMPORT_F_CLOEXEC is in SOCKMI_A_FLAGS). Replies
- *    with SOCKMI_A_ID, SOCKMI_A_FD, SOCKMI_A_TUPLE and SOCKMI_A_TCP_STATE.
+ *    with SOCKMI_A_ID, SOCKMI_A_FD, SOCKMI_A_TUPLE, SOCKMI_A_TCP_STATE and
+ *    SOCKMI_A_LIST.
  *    Fails with EAGAIN when nothing matches: callers that want to wait
  *    listen on the "events" group for SOCKMI_CMD_STAGE_NOTIFY and retry.
  *
@@ -126,15 +140,31 @@
  *    checked with the namespace's generation counter (NLM_F_DUMP_INTR).
  *
  * SOCKMI_CMD_NEW_FLOW, SOCKMI_CMD_DEL_FLOW (do), SOCKMI_CMD_GET_FLOW (dump)
- *    Manage the redirection flow table of xt_SOCKMI. Take/return
+ *    Manage the flows of this namespace: the holds of sockmi.ko (HOLD) and
+ *    the redirection table of xt_SOCKMI (the other actions). Take/return
  *    SOCKMI_A_FLOW:
- *        SOCKMI_FLOW_A_TUPLE: tuple, as seen by the exporting host
+ *        SOCKMI_FLOW_A_TUPLE: tuple of the connection as its socket sees
+ *                             it: the local address is the exporter's
+ *                             (the one the peer talks to) on every host
  *        SOCKMI_FLOW_A_ACTION: NLA_U8, enum sockmi_flow_action
- *        SOCKMI_FLOW_A_VIA: address: the importer (REDIRECT) or the
- *                           address to answer as (ANSWER_AS)
+ *        SOCKMI_FLOW_A_VIA: address without a port, REDIRECT and ANSWER_AS
+ *                           only: the importer's address, where the
+ *                           exporter sends the peer's packets (REDIRECT)
+ *                           and where the importer receives them
+ *                           (ANSWER_AS)
  *        SOCKMI_FLOW_A_PACKETS, SOCKMI_FLOW_A_BYTES: NLA_U64, replies only
- *    DEL_FLOW needs only the tuple. These fail with EOPNOTSUPP and say so
- *    when xt_SOCKMI is not loaded.
+ *    One xt_SOCKMI flow per tuple: NEW_FLOW fails with EEXIST unless
+ *    SOCKMI_A_FLAGS (NLA_U32, enum sockmi_flow_flags) has
+ *    SOCKMI_FLOW_F_REPLACE, which replaces the flow atomically. REDIRECT
+ *    needs the flow's local address to be this host's; ANSWER_AS needs
+ *    VIA to be this host's; both fail with ENOENT while the namespace has
+ *    no "-t raw -A PREROUTING -j SOCKMI" rule for their family. DEL_FLOW
+ *    takes the tuple and optionally an action (no VIA): with an action it
+ *    removes that flow only, without one xt_SOCKMI's flow and then the
+ *    hold. Entering, replacing or removing an xt_SOCKMI flow deletes the
+ *    connection's conntrack entries (by exact tuple). The dump lists the
+ *    holds, then xt_SOCKMI's flows. Any action but HOLD fails with
+ *    EOPNOTSUPP and says that it needs xt_SOCKMI when that is not loaded.
  *
  * SOCKMI_CMD_GET_STATS (do)
  *    Replies with SOCKMI_A_STATS, a nest of NLA_U64 counters of this
@@ -363,11 +393,17 @@ enum sockmi_sockopt_attr {
 enum sockmi_flow_action {
 	SOCKMI_FLOW_HOLD,	/* drop the peer's packets and our FIN/RST */
 	SOCKMI_FLOW_REDIRECT,	/* exporter: DNAT the peer's packets to VIA */
-	SOCKMI_FLOW_ANSWER_AS,	/* importer: answer as VIA */
-	SOCKMI_FLOW_TAKEOVER,	/* nothing to translate */
+	SOCKMI_FLOW_ANSWER_AS,	/* importer: take them at VIA, answer as A */
+	SOCKMI_FLOW_TAKEOVER,	/* importer has A's address: nothing to do */
 	__SOCKMI_FLOW_MAX
 };
 #define SOCKMI_FLOW_MAX (__SOCKMI_FLOW_MAX - 1)
+
+enum sockmi_flow_flags {
+	/* NEW_FLOW: replace the connection's flow if it has one. */
+	SOCKMI_FLOW_F_REPLACE = 1U << 0,
+	__SOCKMI_FLOW_F_ALL = SOCKMI_FLOW_F_REPLACE
+};
 
 enum sockmi_flow_attr {
 	SOCKMI_FLOW_A_UNSPEC,

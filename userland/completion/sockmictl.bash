@@ -6,7 +6,7 @@ _sockmictl()
 	local cur prev words cword
 	_init_completion || return
 
-	local cmds="list stats flows export monitor genkey help"
+	local cmds="list stats flows export import monitor genkey help"
 	local i cmd=""
 
 	for ((i = 1; i < cword; i++)); do
@@ -57,6 +57,33 @@ _sockmictl()
 				left+=" $c"
 			done
 			COMPREPLY=($(compgen -W "$left -j --json" -- "$cur"))
+			;;
+		esac
+		;;
+	import)
+		local j
+		# After "--": the command and its arguments.
+		for ((j = i + 1; j < cword; j++)); do
+			if [[ ${words[j]} == -- ]]; then
+				_command_offset $((j + 1))
+				return
+			fi
+		done
+		case "$prev" in
+		state)
+			COMPREPLY=($(compgen -W "bound listen connected listen,connected" -- "$cur"))
+			;;
+		local|remote|timeout)
+			;;
+		*)
+			local c w left=""
+			for c in state local remote timeout --stdio; do
+				for w in "${words[@]:i+1:cword-i-1}"; do
+					[[ $w == "$c" ]] && continue 2
+				done
+				left+=" $c"
+			done
+			COMPREPLY=($(compgen -W "$left --" -- "$cur"))
 			;;
 		esac
 		;;

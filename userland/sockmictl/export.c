@@ -5,11 +5,11 @@
  * export id.
  */
 
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <string.h>
 
+#include "internal.h"
 #include "sockmictl.h"
 
 /* A decimal number in [min, max]: digits only, no sign, no spaces. */
@@ -101,30 +101,6 @@ int sockmictl_export_parse(int argc, char *const argv[],
 	return 0;
 }
 
-struct sockmictl_export_reply {
-	struct sockmi_msg m;
-	bool got;
-	const char *why;
-};
-
-static int sockmictl_export_msg(const struct nlmsghdr *nlh, void *arg)
-{
-	struct sockmictl_export_reply *r = arg;
-	struct sockmi_msg m;
-	int ret;
-
-	ret = sockmi_msg_parse(nlh, &m, &r->why);
-	if (ret)
-		return ret;
-	if (!sockmi_msg_has(&m, SOCKMI_A_ID)) {
-		r->why = "no export id (SOCKMI_A_ID)";
-		return -EBADMSG;
-	}
-	r->m = m;
-	r->got = true;
-	return 0;
-}
-
 static void sockmictl_export_print(const struct sockmictl_ctx *ctx,
 				   const struct sockmi_msg *m)
 {
@@ -148,11 +124,10 @@ static void sockmictl_export_print(const struct sockmictl_ctx *ctx,
 
 int sockmictl_export(const struct sockmictl_ctx *ctx, int argc, char *argv[])
 {
-	struct sockmictl_export_reply r = { 0 };
 	struct sockmictl_export_args args;
 	struct sockmi_nl_error e;
 	struct sockmi_nl *nl;
-	struct nl_msg *msg;
+	struct sockmi_msg m;
 	char err[160];
 	int ret;
 
@@ -161,31 +136,13 @@ int sockmictl_export(const struct sockmictl_ctx *ctx, int argc, char *argv[])
 	ret = sockmictl_open(&nl);
 	if (ret)
 		return ret;
-	msg = sockmi_nl_msg_new(nl, SOCKMI_CMD_EXPORT, 0);
-	if (!msg ||
-	    nla_put_u32(msg, SOCKMI_A_PID, args.pid) ||
-	    nla_put_u32(msg, SOCKMI_A_FD, args.fd) ||
-	    (args.has_to && sockmi_put_addr(msg, SOCKMI_A_TO, &args.to))) {
-		nlmsg_free(msg);
-		sockmi_nl_close(nl);
-		sockmictl_error(ctx, "%s", strerror(ENOMEM));
-		return SOCKMICTL_FAILED;
-	}
-	ret = sockmi_nl_request(nl, msg, sockmictl_export_msg, &r, &e);
-	nlmsg_free(msg);
+	/* The request export_socket(3) makes, but with its reply. */
+	ret = sockmi_lib_export(nl, args.pid, args.fd,
+				args.has_to ? &args.to : NULL, &m, &e);
 	sockmi_nl_close(nl);
-	if (ret && !e.kernel && r.why) {
-		sockmictl_error(ctx, "malformed reply from the kernel: %s",
-				r.why);
-		return SOCKMICTL_FAILED;
-	}
 	if (ret)
 		return sockmictl_nl_error(ctx, &e);
 	sockmictl_nl_warning(ctx, &e);
-	if (!r.got) {
-		sockmictl_error(ctx, "the kernel sent no export id");
-		return SOCKMICTL_FAILED;
-	}
-	sockmictl_export_print(ctx, &r.m);
+	sockmictl_export_print(ctx, &m);
 	return SOCKMICTL_OK;
 }

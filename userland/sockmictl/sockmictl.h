@@ -83,6 +83,53 @@ int sockmictl_export_parse(int argc, char *const argv[],
 			   struct sockmictl_export_args *args, char *err,
 			   size_t errlen);
 
+/* import.c: its arguments, parsed apart from running it (for tests). */
+struct import_req;
+
+/**
+ * struct sockmictl_import_args - "sockmictl import" arguments
+ * @states: SOCKMI_BOUND, SOCKMI_LISTENING, SOCKMI_CONNECTED of <sockmi.h>
+ * @has_local: @local was given
+ * @has_remote: @remote was given
+ * @local: local address, maybe with a port
+ * @remote: remote address, maybe with a port
+ * @timeout: milliseconds, -1 when not given (forever)
+ * @stdio: pass the socket as descriptors 0 and 1
+ * @cmd: the command and its arguments (into argv, which need not be
+ *	 NULL-terminated after them)
+ * @ncmd: how many words @cmd has, at least 1
+ */
+struct sockmictl_import_args {
+	unsigned int states;
+	bool has_local;
+	bool has_remote;
+	struct sockmi_addr local;
+	struct sockmi_addr remote;
+	int timeout;
+	bool stdio;
+	char *const *cmd;
+	int ncmd;
+};
+
+/**
+ * sockmictl_import_parse - parse "[state S] [local A] [remote A]
+ *	[timeout MS] [--stdio] -- CMD...", options in any order
+ * @argc: number of words
+ * @argv: the words
+ * @args: the result
+ * @err: on error, what is wrong
+ * @errlen: size of @err
+ *
+ * Return: 0, or -1 with @err set.
+ */
+int sockmictl_import_parse(int argc, char *const argv[],
+			   struct sockmictl_import_args *args, char *err,
+			   size_t errlen);
+
+/* The import_socket(3) request for @args; its fd is left -1. */
+void sockmictl_import_req(const struct sockmictl_import_args *args,
+			  struct import_req *req);
+
 /* Rendering, apart from fetching (for tests). */
 struct json_object *sockmictl_stats_json(const struct sockmi_stats *stats);
 void sockmictl_stats_text(FILE *f, const struct sockmi_stats *stats);
