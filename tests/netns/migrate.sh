@@ -27,17 +27,17 @@ topology peer A B
 n A ip addr add 10.77.0.100/24 dev eth0
 
 # wait_file F: until F exists.
-wait_file() { wait_for test -e "$1"; }
+wait_file() { wait_long test -e "$1"; }
 owner_fd() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["fd"])' "$1"; }
 owner_pid() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$1"; }
 
 # 1. Between two processes of A.
 n A python3 "$T" serve 7001 "$tmp/s1" "$BYTES" --rate "$RATE" >"$tmp/serve1.log" 2>&1 &
 srv=$!
-wait_for n A ss -Hltn 'sport = :7001'
+wait_long n A ss -Hltn 'sport = :7001'
 n peer python3 "$T" peer 10.77.0.100 7001 "$BYTES" --rate "$RATE" >"$tmp/peer1.log" 2>&1 &
 peer=$!
-wait_file "$tmp/s1.owner"
+check "process hand-over: the server accepted" wait_file "$tmp/s1.owner"
 id=$(n A python3 "$T" export "$(owner_pid "$tmp/s1.owner")" \
 	"$(owner_fd "$tmp/s1.owner")" 10.77.0.100 2>&1) || true
 expect "process hand-over: export to own address" "$id" "[0-9]*"
@@ -53,12 +53,12 @@ sed 's/^/#   /' "$tmp"/peer1.log "$tmp"/resume1.log "$tmp"/serve1.log
 # 2. Export, then abort: the owner keeps a working connection.
 n A python3 "$T" serve 7002 "$tmp/s2" "$BYTES" --rate "$RATE" >"$tmp/serve2.log" 2>&1 &
 srv=$!
-wait_for n A ss -Hltn 'sport = :7002'
+wait_long n A ss -Hltn 'sport = :7002'
 n peer python3 "$T" peer 10.77.0.100 7002 "$BYTES" --rate "$RATE" >"$tmp/peer2.log" 2>&1 &
 peer=$!
-wait_file "$tmp/s2.owner"
+check "abort: the server accepted" wait_file "$tmp/s2.owner"
 id=$(n A python3 "$T" export "$(owner_pid "$tmp/s2.owner")" \
-	"$(owner_fd "$tmp/s2.owner")")
+	"$(owner_fd "$tmp/s2.owner")") || true
 expect "abort: export without a target" "$id" "[0-9]*"
 expect "abort: listed as exporting" \
 	"$(n A python3 "$NL_TOOL" send --dump SOCKMI_CMD_GET_STAGED)" "OK 1 messages"
@@ -73,13 +73,13 @@ sed 's/^/#   /' "$tmp"/peer2.log "$tmp"/serve2.log
 # 3. A to B with IP takeover of the service address.
 n A python3 "$T" serve 7003 "$tmp/s3" "$BYTES" --rate "$RATE" >"$tmp/serve3.log" 2>&1 &
 srv=$!
-wait_for n A ss -Hltn 'sport = :7003'
+wait_long n A ss -Hltn 'sport = :7003'
 n peer python3 "$T" peer 10.77.0.100 7003 "$BYTES" --rate "$RATE" >"$tmp/peer3.log" 2>&1 &
 peer=$!
-wait_file "$tmp/s3.owner"
+check "takeover: the server accepted" wait_file "$tmp/s3.owner"
 n peer ss -Htn 'dport = :7003' | awk '{ split($4, a, ":"); print a[2] }' >"$tmp/peer3.port"
 id=$(n A python3 "$T" export "$(owner_pid "$tmp/s3.owner")" \
-	"$(owner_fd "$tmp/s3.owner")")
+	"$(owner_fd "$tmp/s3.owner")") || true
 expect "takeover: export from A" "$id" "[0-9]*"
 check "takeover: checkpoint fetched from A" n A python3 "$T" fetch "$id" "$tmp/ckpt3"
 sid=$(n B python3 "$T" stage "$tmp/ckpt3" --pending 2>&1) || true
