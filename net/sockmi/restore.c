@@ -215,8 +215,7 @@ static void sockmi_peer_fin(struct sock *sk, const struct sockmi_state *st,
 	release_sock(sk);
 }
 
-/*
- * Bring the rebuilt connection to its half-closed state. Our FIN, when it
+/* Bring the rebuilt connection to its half-closed state. Our FIN, when it
  * went out, is "sent" in repair mode like the data before it; an unsent FIN
  * follows the unsent bytes at activation.
  */

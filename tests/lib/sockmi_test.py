@@ -16,8 +16,13 @@ namespaces, stage, commit, import, and stream verifiable bytes.
   sockmi_test.py flows                           one line per flow: ACTION
                                                  LOCAL REMOTE VIA PACKETS
   sockmi_test.py batch                           the commands on stdin, one a
-                                                 line; prints OK or ERROR
-                                                 <ERRNO>: <message> for each
+                                                 line; prints for each its
+                                                 output (one line) or OK, or
+                                                 ERROR <ERRNO>: <message>
+  sockmi_test.py mpeer HOST PORT N BYTES         N connections, each verified
+  sockmi_test.py mserve PORT N DIR BYTES [--v6]  N accepted; DIR/c<peer port>
+                                                 [.owner] as for serve
+  sockmi_test.py mresume DIR N BYTES             import those N, finish all
   sockmi_test.py peer HOST PORT BYTES [--rate B/S [--release FILE]]
                                                  client: stream both ways, verify
   sockmi_test.py serve PORT STATEFILE BYTES [--v6] [--rate B/S]
@@ -37,13 +42,16 @@ The byte streams are a fixed pattern, so every side can check that each
 byte arrives exactly once and in order. Exit status 0 means verified.
 """
 
+import contextlib
 import errno
+import io
 import json
 import os
 import select
 import socket
 import struct
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -302,27 +310,124 @@ def stream(sock, tx, rx, total, salt_tx, salt_rx, on_error=None, pacer=None):
     return tx, rx
 
 
-def cmd_peer(args):
-    host, port, total = args[0], int(args[1]), int(args[2])
-    fam = socket.AF_INET6 if ':' in host else socket.AF_INET
-    s = socket.create_connection((host, port), timeout=30)
-    assert s.family == fam
+def peer_one(s, total, args):
+    """The client's side of one connection; True when verified."""
     tx, rx = stream(s, 0, 0, total, 0x5a, 0xa5,
                     pacer=Pacer(option(args, '--rate'),
-                          option(args, '--release')))
+                                option(args, '--release')))
     # The server closes after the last byte: a clean FIN now.
     s.setblocking(True)
     s.settimeout(30)
     tail = s.recv(1)
     print('peer: sent %d received %d verified%s' %
           (tx, rx, '' if not tail else ' EXTRA BYTES'))
-    sys.exit(1 if tail else 0)
+    return not tail
 
 
-def save_state(path, tx, rx, fd):
+def cmd_peer(args):
+    host, port, total = args[0], int(args[1]), int(args[2])
+    fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+    s = socket.create_connection((host, port), timeout=30)
+    assert s.family == fam
+    sys.exit(0 if peer_one(s, total, args) else 1)
+
+
+def in_threads(fns):
+    """Run the callables at once; True if every one returned True."""
+    results = [False] * len(fns)
+
+    def run(i):
+        try:
+            results[i] = fns[i]()
+        except Exception as e:  # noqa: BLE001 - reported, counted as failed
+            print('ERROR %s' % e)
+    threads = [threading.Thread(target=run, args=(i,))
+               for i in range(len(fns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return all(results)
+
+
+def cmd_mpeer(args):
+    """mpeer HOST PORT N BYTES: N connections at once, each verified."""
+    host, port, n, total = args[0], int(args[1]), int(args[2]), int(args[3])
+    socks = [socket.create_connection((host, port), timeout=30)
+             for _ in range(n)]
+    ok = in_threads([lambda s=s: peer_one(s, total, args) for s in socks])
+    print('mpeer: %d connections %s' % (n, 'verified' if ok else 'FAILED'))
+    sys.exit(0 if ok else 1)
+
+
+def cmd_mserve(args):
+    """mserve PORT N DIR BYTES: accept N connections and stream each until
+    done or taken away; DIR/c<peer port>[.owner] are their state files."""
+    port, n, statedir, total = int(args[0]), int(args[1]), args[2], int(args[3])
+    ls = socket.socket(socket.AF_INET6 if '--v6' in args else socket.AF_INET)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(('', port))
+    ls.listen(n)
+    socks = [ls.accept()[0] for _ in range(n)]
+    ls.close()
+
+    def one(s):
+        path = os.path.join(statedir, 'c%d' % s.getpeername()[1])
+        until_taken(s, 0, 0, total, path, Pacer(option(args, '--rate')))
+        return True
+    ok = in_threads([lambda s=s: one(s) for s in socks])
+    sys.exit(0 if ok else 1)
+
+
+def import_port(f, port):
+    """Import the staged connection whose peer uses port; its socket."""
+    match = nl.encode_attr('SOCKMI_A_MATCH=nest:(SOCKMI_MATCH_A_STATES=u32:%d,'
+                           'SOCKMI_MATCH_A_REMOTE_PORT=u16:%d)'
+                           % (E['SOCKMI_STATE_CONNECTED'], port))
+    for _ in range(600):
+        try:
+            replies = f.call('SOCKMI_CMD_IMPORT', match)
+            return socket.socket(fileno=f.reply_u(replies, 'SOCKMI_A_FD', '=I'))
+        except OSError as e:
+            if e.errno != errno.EAGAIN:
+                raise
+            time.sleep(0.05)
+    raise TimeoutError('nothing staged for peer port %d' % port)
+
+
+def cmd_mresume(args):
+    """mresume DIR N BYTES: import the N connections whose state files
+    (DIR/c<peer port>) the old owners saved, and finish every stream."""
+    statedir, n, total = args[0], int(args[1]), int(args[2])
+    for _ in range(600):
+        names = [x for x in os.listdir(statedir)
+                 if x.startswith('c') and '.' not in x]
+        if len(names) >= n:
+            break
+        time.sleep(0.05)
+    f = Family()
+    states = [json.load(open(os.path.join(statedir, x))) for x in names]
+    socks = [import_port(f, st['port']) for st in states]
+
+    def one(s, st):
+        tx, rx = stream(s, st['tx'], st['rx'], total, 0xa5, 0x5a)
+        s.setblocking(True)
+        s.close()
+        return tx == total and rx == total
+    ok = in_threads([lambda s=s, st=st: one(s, st)
+                     for s, st in zip(socks, states)])
+    print('mresume: %d connections %s' % (len(socks),
+                                          'finished' if ok else 'FAILED'))
+    sys.exit(0 if ok else 1)
+
+
+def save_state(path, tx, rx, fd, port=0):
+    """What the importer (tx, rx) and the exporter (pid, fd) need; port:
+    the peer's, to tell connections apart."""
     tmp = path + '.tmp'
     with open(tmp, 'w') as fh:
-        json.dump({'tx': tx, 'rx': rx, 'fd': fd, 'pid': os.getpid()}, fh)
+        json.dump({'tx': tx, 'rx': rx, 'fd': fd, 'pid': os.getpid(),
+                   'port': port}, fh)
     os.rename(tmp, path)
 
 
@@ -331,7 +436,8 @@ def until_taken(s, tx, rx, total, statefile, pacer):
     it (EPERM/EINVAL), then commit aborts it (ECONNABORTED). Frozen, the
     offsets are saved to statefile for the importer; given back (abort),
     the stream carries on. Returns (tx, rx, taken)."""
-    save_state(statefile + '.owner', tx, rx, s.fileno())
+    port = s.getpeername()[1]
+    save_state(statefile + '.owner', tx, rx, s.fileno(), port)
 
     def norm(out):
         return out if len(out) == 3 else out + (False,)
@@ -339,7 +445,7 @@ def until_taken(s, tx, rx, total, statefile, pacer):
     def frozen(tx, rx, e):
         if e.errno not in (errno.EPERM, errno.EINVAL, errno.ECONNABORTED):
             raise e
-        save_state(statefile, tx, rx, s.fileno())
+        save_state(statefile, tx, rx, s.fileno(), port)
         # Frozen: a zero-length send fails with EINVAL. Thawed (the export
         # was aborted): it works, and we carry on. Committed: the socket
         # reports ECONNABORTED and we are done.
@@ -422,9 +528,11 @@ def cmd_batch(args):
         argv = line.split()
         if not argv or argv[0].startswith('#'):
             continue
+        out = io.StringIO()
         try:
-            main(argv)
-            print('OK')
+            with contextlib.redirect_stdout(out):
+                main(argv)
+            print(out.getvalue().strip().replace('\n', ' ') or 'OK')
         except OSError as e:
             print(e.strerror if e.strerror and e.strerror.startswith('ERROR')
                   else 'ERROR %s' % e)
@@ -451,6 +559,12 @@ def main(argv):
         cmd_flows(args)
     elif cmd == 'batch':
         cmd_batch(args)
+    elif cmd == 'mpeer':
+        cmd_mpeer(args)
+    elif cmd == 'mserve':
+        cmd_mserve(args)
+    elif cmd == 'mresume':
+        cmd_mresume(args)
     elif cmd == 'peer':
         cmd_peer(args)
     elif cmd == 'serve':
