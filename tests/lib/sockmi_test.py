@@ -28,10 +28,14 @@ namespaces, stage, commit, import, and stream verifiable bytes.
   sockmi_test.py serve PORT STATEFILE BYTES [--v6] [--rate B/S]
                                                  server: accept, stream until
                                                  the socket is taken away
+  sockmi_test.py client HOST PORT STATEFILE BYTES [--rate B/S]
+                                                 client: connect, stream until
+                                                 the socket is taken away
   sockmi_test.py resume STATEFILE BYTES [--next STATEFILE2] [--rate B/S]
-                                                 import the socket, carry on;
+                    [--client]                   import the socket, carry on;
                                                  with --next, until it is
-                                                 taken away again
+                                                 taken away again; --client:
+                                                 it is a client's socket
 
 ACTION is hold, redirect, answer_as, takeover (or any, for del). LOCAL and
 REMOTE are ADDR:PORT, [ADDR]:PORT for IPv6; VIA is an address. --rate
@@ -256,7 +260,9 @@ def option(args, name, default=None):
 
 class Pacer:
     """Lets through at most rate bytes a second since it was made (no limit
-    when rate is None), until the file release exists."""
+    when rate is None), until the file release exists; until then it also
+    keeps back the stream's last byte, so that no stream can end (and its
+    connection close) before the test releases it, however slow the run."""
 
     def __init__(self, rate, release=None):
         self.rate = float(rate) if rate else None
@@ -264,7 +270,9 @@ class Pacer:
         self.start = self.checked = time.monotonic()
         self.sent = 0
 
-    def allowance(self, want):
+    def allowance(self, want, left=None):
+        """How many of want bytes may go now; left: what remains of the
+        stream (want included)."""
         if self.rate is None:
             return want
         now = time.monotonic()
@@ -274,6 +282,8 @@ class Pacer:
                 self.rate = None
                 return want
         room = int(self.rate * (now - self.start)) - self.sent
+        if self.release and left is not None:
+            room = min(room, left - 1)
         return max(0, min(want, room))
 
     def account(self, n):
@@ -286,7 +296,7 @@ def stream(sock, tx, rx, total, salt_tx, salt_rx, on_error=None, pacer=None):
     sock.setblocking(False)
     pacer = pacer or Pacer(None)
     while tx < total or rx < total:
-        chunk = pacer.allowance(min(16384, total - tx))
+        chunk = pacer.allowance(min(16384, total - tx), total - tx)
         want_w = [sock] if chunk else []
         r, w, _ = select.select([sock], want_w, [], 0.05)
         try:
@@ -431,7 +441,11 @@ def save_state(path, tx, rx, fd, port=0):
     os.rename(tmp, path)
 
 
-def until_taken(s, tx, rx, total, statefile, pacer):
+SERVER_SALTS = (0xa5, 0x5a)
+CLIENT_SALTS = (0x5a, 0xa5)
+
+
+def until_taken(s, tx, rx, total, statefile, pacer, salts=SERVER_SALTS):
     """Stream until done or until the socket is taken away: export freezes
     it (EPERM/EINVAL), then commit aborts it (ECONNABORTED). Frozen, the
     offsets are saved to statefile for the importer; given back (abort),
@@ -461,9 +475,9 @@ def until_taken(s, tx, rx, total, statefile, pacer):
                 return tx, rx, True
             os.unlink(statefile)
             print('socket given back at tx=%d rx=%d' % (tx, rx))
-            return norm(stream(s, tx, rx, total, 0xa5, 0x5a,
+            return norm(stream(s, tx, rx, total, *salts,
                                on_error=frozen, pacer=pacer))
-    return norm(stream(s, tx, rx, total, 0xa5, 0x5a, on_error=frozen,
+    return norm(stream(s, tx, rx, total, *salts, on_error=frozen,
                        pacer=pacer))
 
 
@@ -482,6 +496,22 @@ def cmd_serve(args):
     if not taken:
         s.close()
         print('serve: finished without migration')
+
+
+def cmd_client(args):
+    """Connect, stream as the client until done or taken away; the socket
+    can be moved like a server's (the peer port in the state file is then
+    the server's)."""
+    host, port, statefile, total = args[0], int(args[1]), args[2], int(args[3])
+    s = socket.create_connection((host, port), timeout=30)
+    tx, rx, taken = until_taken(s, 0, 0, total, statefile,
+                                Pacer(option(args, '--rate'),
+                                      option(args, '--release')),
+                                CLIENT_SALTS)
+    if not taken:
+        s.setblocking(True)
+        s.close()
+        print('client: finished without migration')
 
 
 def cmd_resume(args):
@@ -507,14 +537,15 @@ def cmd_resume(args):
     fd = f.reply_u(replies, 'SOCKMI_A_FD', '=I')
     s = socket.socket(fileno=fd)
     pacer = Pacer(option(args, '--rate'), option(args, '--release'))
+    salts = CLIENT_SALTS if '--client' in args else SERVER_SALTS
     nxt = option(args, '--next')
     if nxt:
-        tx, rx, taken = until_taken(s, st['tx'], st['rx'], total, nxt, pacer)
+        tx, rx, taken = until_taken(s, st['tx'], st['rx'], total, nxt, pacer,
+                                    salts)
         if taken:
             return
     else:
-        tx, rx = stream(s, st['tx'], st['rx'], total, 0xa5, 0x5a,
-                        pacer=pacer)
+        tx, rx = stream(s, st['tx'], st['rx'], total, *salts, pacer=pacer)
     s.setblocking(True)
     s.close()
     print('resume: took over at tx=%d rx=%d, finished %d/%d' %
@@ -571,6 +602,8 @@ def main(argv):
         cmd_serve(args)
     elif cmd == 'resume':
         cmd_resume(args)
+    elif cmd == 'client':
+        cmd_client(args)
     else:
         sys.stderr.write(__doc__)
         return 2

@@ -42,8 +42,9 @@ CLOSE_WAIT_BYTES = 120000   # fits in a receive buffer with the FIN
 TCP_INFO_STATE = 0          # first byte of struct tcp_info
 
 
-def wait_path(path, tries=1200):
-    for _ in range(tries):
+def wait_path(path, limit=120):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
         if os.path.exists(path):
             return
         time.sleep(0.05)
@@ -54,8 +55,11 @@ def tcp_state(s):
     return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[TCP_INFO_STATE]
 
 
-def wait_state(s, states):
-    for _ in range(1200):
+def wait_state(s, states, limit=120):
+    """Poll until the socket is in one of states; generous, as everything
+    is slow under emulation on a loaded machine."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
         if tcp_state(s) in states:
             return
         time.sleep(0.01)

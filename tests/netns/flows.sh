@@ -110,7 +110,7 @@ n A iptables -A INPUT -m conntrack --ctstate INVALID -j DROP
 ip netns exec "${NS[A]}" socat TCP-LISTEN:9000,fork,reuseaddr EXEC:'sleep 30' \
 	>/dev/null 2>&1 &
 listener=$!
-wait_for n A ss -Hltn 'sport = :9000'
+wait_for listening A 9000
 ip netns exec "${NS[peer]}" socat -u TCP:10.77.0.2:9000,sourceport=6001 \
 	EXEC:'sleep 30' >/dev/null 2>&1 &
 c1=$!

@@ -100,25 +100,24 @@ expect() {
 	fi
 }
 
-# wait_for CMD...: poll until CMD succeeds, up to 200 tries.
+# wait_for CMD...: poll until CMD succeeds, for up to 60 s: steps are slow
+# under emulation, more so on a loaded machine. Nothing may depend on how
+# long it takes.
 wait_for() {
 	local i
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
+	echo "# $TEST_NAME: gave up waiting for: $*"
 	return 1
 }
 
-# wait_long CMD...: like wait_for, for slow steps under emulation (60 s).
-wait_long() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# wait_long CMD...: the same as wait_for (kept for the tests that say so).
+wait_long() { wait_for "$@"; }
+
+# listening HOST PORT: a TCP socket of HOST listens on PORT.
+listening() { [[ -n $(n "$1" ss -Hltn "sport = :$2") ]]; }
 
 # need TOOL...: skip the whole file when a tool is missing.
 need() {

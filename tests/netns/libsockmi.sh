@@ -69,7 +69,7 @@ stream() {
 	rm -f "$tmp/$name.progress" "$tmp/$name.stop"
 	bg A "${server[@]}" >"$tmp/$name.server" 2>&1
 	srv=$!
-	wait_for n A ss -Hltn "sport = :$port"
+	wait_for listening A $port
 	bg peer python3 "$PEER" "$mode" "$A" "$port" "$tmp/$name.progress" \
 		"$tmp/$name.stop" >"$tmp/$name.peer" 2>&1
 	peer=$!

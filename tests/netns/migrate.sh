@@ -25,6 +25,10 @@ tmp=$(mktemp -d)
 modules_load
 topology peer A B
 n A ip addr add 10.77.0.100/24 dev eth0
+# Exports are committed by hand, slowly under emulation: the kernel must
+# not abort them on its own meanwhile.
+n A sysctl -qw net.sockmi.export_timeout=600
+n B sysctl -qw net.sockmi.export_timeout=600
 
 # wait_file F: until F exists.
 wait_file() { wait_long test -e "$1"; }
@@ -34,7 +38,7 @@ owner_pid() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["p
 # 1. Between two processes of A.
 n A python3 "$T" serve 7001 "$tmp/s1" "$BYTES" --rate "$RATE" >"$tmp/serve1.log" 2>&1 &
 srv=$!
-wait_long n A ss -Hltn 'sport = :7001'
+wait_for listening A 7001
 n peer python3 "$T" peer 10.77.0.100 7001 "$BYTES" --rate "$RATE" >"$tmp/peer1.log" 2>&1 &
 peer=$!
 check "process hand-over: the server accepted" wait_file "$tmp/s1.owner"
@@ -53,7 +57,7 @@ sed 's/^/#   /' "$tmp"/peer1.log "$tmp"/resume1.log "$tmp"/serve1.log
 # 2. Export, then abort: the owner keeps a working connection.
 n A python3 "$T" serve 7002 "$tmp/s2" "$BYTES" --rate "$RATE" >"$tmp/serve2.log" 2>&1 &
 srv=$!
-wait_long n A ss -Hltn 'sport = :7002'
+wait_for listening A 7002
 n peer python3 "$T" peer 10.77.0.100 7002 "$BYTES" --rate "$RATE" >"$tmp/peer2.log" 2>&1 &
 peer=$!
 check "abort: the server accepted" wait_file "$tmp/s2.owner"
@@ -73,7 +77,7 @@ sed 's/^/#   /' "$tmp"/peer2.log "$tmp"/serve2.log
 # 3. A to B with IP takeover of the service address.
 n A python3 "$T" serve 7003 "$tmp/s3" "$BYTES" --rate "$RATE" >"$tmp/serve3.log" 2>&1 &
 srv=$!
-wait_long n A ss -Hltn 'sport = :7003'
+wait_for listening A 7003
 n peer python3 "$T" peer 10.77.0.100 7003 "$BYTES" --rate "$RATE" >"$tmp/peer3.log" 2>&1 &
 peer=$!
 check "takeover: the server accepted" wait_file "$tmp/s3.owner"

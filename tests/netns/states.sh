@@ -31,7 +31,7 @@ run_case() {
 	esac
 	n A python3 "$S" owner "$scenario" $port "$d" $v6 >"$d/owner.log" 2>&1 &
 	srv=$!
-	wait_for n A ss -Hltn "sport = :$port"
+	wait_for listening A $port
 	n peer python3 "$S" peer "$scenario" "$dst" $port "$d" >"$d/peer.log" 2>&1 &
 	peer=$!
 	if ! wait_long test -e "$d/owner"; then
