@@ -22,13 +22,14 @@
 # the logs) is copied to OUTDIR.
 #
 # Environment: DEMO_RATE (body bytes/s, default 1000000), DEMO_DWELL
-# (seconds on each host, default 6); DEMO_NO_DAEMON=HOST and
+# (seconds on each host, default 5); DEMO_NO_DAEMON=HOST and
 # DEMO_CAPTURE_ALL=1, see below.
+# shellcheck source=tests/netns/lib.sh
 source "$(dirname "$0")/../tests/netns/lib.sh"
 
 OUT=${1:?usage: demo/vm.sh OUTDIR}
 RATE=${DEMO_RATE:-1000000}
-DWELL=${DEMO_DWELL:-6}
+DWELL=${DEMO_DWELL:-5}
 PORT=8080
 SERVICE=10.77.0.100
 ROUTE=(A B C A)
@@ -286,19 +287,21 @@ n peer sysctl -qw net.ipv4.tcp_rmem="4096 131072 262144"
 (umask 077 && "$SOCKMICTL" genkey >"$W/key")
 # DEMO_NO_DAEMON=HOST: no daemon on HOST, to see a move there fail, rolled
 # back, the stream going on (and the demo failing).
-daemons=(A B C)
-[[ -z ${DEMO_NO_DAEMON:-} ]] || daemons=("${daemons[@]/$DEMO_NO_DAEMON/}")
-for h in ${daemons[*]}; do
+daemons=()
+for h in A B C; do
+	[[ $h == "${DEMO_NO_DAEMON:-}" ]] || daemons+=("$h")
+done
+for h in "${daemons[@]}"; do
 	ip netns exec "${NS[$h]}" "$SOCKMID" --foreground --config /dev/null \
 		--key "$W/key" --iface eth0 --timeout 3000 \
 		--takeover "$SERVICE/24" >"$W/sockmid-$h.log" 2>&1 &
 	DPID[$h]=$!
 done
 bg A "$STREAM" serve "$PORT" "$W" A "$RATE" 2>>"$W/server.log"
-for h in ${daemons[*]}; do
+for h in "${daemons[@]}"; do
 	wait_file "$W/sockmid-$h.log" "started (" "sockmid on $h"
 done
-say "demo: sockmid runs on" ${daemons[*]} "(one shared key, multicast on eth0)"
+say "demo: sockmid runs on ${daemons[*]} (one shared key, multicast on eth0)"
 wait_file "$W/server.log" "listening on port" "the server"
 wait_file "$W/dumpcap.log" "Capturing on" "dumpcap"
 mark capturing
@@ -309,6 +312,7 @@ us
 T0=$US
 NEXT_TICK=$((T0 + 1000000))
 PREV_T=$T0
+# shellcheck disable=SC2016 # expanded by the inner bash
 bg peer bash -c '
 	curl --silent --show-error --no-buffer --output - "http://$1:$2/stream" |
 		tee >(sha256sum >"$3/peer.sha256.tmp"; mv "$3/peer.sha256.tmp" "$3/peer.sha256") |
