@@ -7,6 +7,7 @@
 #   make check           the whole test suite inside QEMU (see tests/check)
 #   make vm-shell        a root shell in the test VM with the build loadable
 #   make deps            install the Debian packages all of this needs
+#   make demo            live migration of a download's server, A->B->C->A
 #   make install         modules_install + userland + headers, DESTDIR-aware
 
 KVER ?= $(shell uname -r)
@@ -64,10 +65,12 @@ vm-shell: check-build
 deps:
 	./install-deps
 
+# The packages first (VM_KVER may name no kernel before), then the build
+# the VM loads, then one VM run: see demo/run.
 demo:
-	@echo "make demo: not yet. The migration demo comes with the checkpoint/restore" >&2
-	@echo "engine and the daemon; see README.md, 'Status'." >&2
-	@exit 1
+	./install-deps
+	$(MAKE) -s --no-print-directory check-build
+	demo/run
 
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(KBUILD) clean; fi
@@ -75,4 +78,4 @@ clean:
 	$(MAKE) -C tests/vm/warn_test clean KDIR=$(KDIR)
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
