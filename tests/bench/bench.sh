@@ -32,7 +32,7 @@ QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then
 	CKPT_REPS=3 CRIU_REPS=1 STALL_REPS=1 BATCH="100 1000"
 else
-	CKPT_REPS=${BENCH_CKPT_REPS:-9} CRIU_REPS=${BENCH_CRIU_REPS:-3}
+	CKPT_REPS=${BENCH_CKPT_REPS:-9} CRIU_REPS=${BENCH_CRIU_REPS:-1}
 	STALL_REPS=${BENCH_STALL_REPS:-3} BATCH=${BENCH_BATCH:-"1000 10000"}
 fi
 ITEMS=${BENCH_ITEMS:-"1 2 3 4"}
@@ -42,6 +42,11 @@ RAW="$OUT/raw.jsonl"
 tmp=$(mktemp -d)
 log() { echo "# $SECONDS s: $*" >&2; }
 record() { echo "$1" >>"$RAW"; }
+# record_error ITEM MESSAGE
+record_error() {
+	python3 -c 'import json, sys; print(json.dumps({"item": sys.argv[1], "error": sys.argv[2]}))' \
+		"$1" "$2" >>"$RAW"
+}
 # run ITEM CMD...: CMD's JSON lines into $RAW (prefixed with $EXTRA); if it
 # fails, an error record with its last message instead of a silent gap.
 run() {
@@ -51,8 +56,7 @@ run() {
 	sed "s/^{/{${EXTRA:-}/" "$tmp/out" >>"$RAW"
 	sed 's/^/#   /' "$tmp/err" >&2
 	if [[ $rc != 0 ]]; then
-		python3 -c 'import json, sys; print(json.dumps({"item": sys.argv[1], "error": sys.argv[2]}))' \
-			"$item" "${EXTRA:-}exit $rc: $(tail -n 1 "$tmp/err")" >>"$RAW"
+		record_error "$item" "${EXTRA:-}exit $rc: $(tail -n 1 "$tmp/err")"
 	fi
 }
 
@@ -68,7 +72,7 @@ for tool in sockmi-bench criu-holder tcpblast; do
 		gcc "${CFLAGS[@]}" -o "$tmp/$tool" "$REPO/tests/bench/$tool.c" -lpthread
 	fi
 done
-export TCPBLAST=$tmp/tcpblast
+export TCPBLAST=$tmp/tcpblast SOCKMI_BENCH=$tmp/sockmi-bench
 record "{\"item\": \"meta\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc), \"quick\": $QUICK, \"ckpt_reps\": $CKPT_REPS, \"criu_reps\": $CRIU_REPS, \"stall_reps\": $STALL_REPS}"
 
 modules_load
@@ -171,7 +175,7 @@ if [[ " $ITEMS " == *" 1 "* ]]; then
 			done
 		done
 	else
-		record '{"item": "criu", "error": "criu is not installed (make deps installs it)"}'
+		record_error criu "criu is not installed (make deps installs it)"
 	fi
 fi
 
@@ -200,11 +204,16 @@ fi
 # --- 4. per-packet cost, and flow-table memory -----------------------------
 if [[ " $ITEMS " == *" 4 "* ]]; then
 	log "4: per-packet cost through xt_SOCKMI (redirect-cost.sh)"
+	# It reloads xt_SOCKMI: nothing here may use it any more.
+	for h in A B; do
+		n "$h" iptables-legacy -t raw -F
+	done
 	rc=0
-	BENCH_JSON="$RAW" bash "$REPO/tests/bench/redirect-cost.sh" >"$tmp/redirect.log" 2>&1 || rc=$?
-	sed 's/^/#   /' "$tmp/redirect.log" >&2
-	[[ $rc == 0 || $rc == 1 ]] ||
-		record "{\"item\": \"perpacket\", \"error\": \"redirect-cost.sh exited $rc\"}"
+	BENCH_JSON="$RAW" BENCH_COUNT=${BENCH_COUNT:-10000} bash "$REPO/tests/bench/redirect-cost.sh" 2>&1 |
+		tee "$tmp/redirect.log" | sed 's/^/#   /' >&2 || rc=$?
+	grep -q '^not ok' "$tmp/redirect.log" && rc=1
+	[[ $rc == 0 ]] ||
+		record_error perpacket "redirect-cost.sh failed: $(grep -v '^#\|^ok' "$tmp/redirect.log" | tail -n 2 | tr '\n' ' ')"
 fi
 
 log "done"

@@ -35,7 +35,7 @@
 # (tests/bench/bench.sh).
 source "$(dirname "$0")/../netns/lib.sh"
 
-need python3 gcc iptables-legacy iptables-legacy-restore
+need python3 gcc iptables-legacy iptables-legacy-restore conntrack
 
 ROUNDS=${BENCH_ROUNDS:-5}
 COUNT=${BENCH_COUNT:-20000}
@@ -88,7 +88,15 @@ kmem() {
 }
 
 # fill FROM TO: the other flows, FROM to TO - 1.
-fill() { n A python3 "$FILL" "$1" "$2" redirect "$AA" "$P" "$BB" | sed 's/^/#   /'; }
+# sockmi-bench does the same as fill_flows.py, much faster under emulation.
+fill() {
+	echo "# $SECONDS s: flows $1 to $2"
+	if [[ -x ${SOCKMI_BENCH:-} ]]; then
+		n A "$SOCKMI_BENCH" fill "$1" "$2" redirect "$AA" "$P" "$BB"
+	else
+		n A python3 "$FILL" "$1" "$2" redirect "$AA" "$P" "$BB"
+	fi | sed 's/^/#   /'
+}
 
 check "measured flow entered" \
 	n A python3 "$T" flow new redirect "$AA:80" "$P:$PPORT" "$BB"
@@ -135,6 +143,9 @@ n A python3 "$T" flow del any "$AA:80" "$P:$PPORT" >/dev/null 2>&1 || true
 	done
 	echo COMMIT
 } >"$tmp/dnat.rules"
+# The measured tuple's conntrack entry, made while SOCKMI handled it, has
+# no NAT binding: without a fresh one no DNAT rule would ever be read.
+n A conntrack -F >/dev/null 2>&1 || true
 m0=$(kmem)
 n A iptables-legacy-restore "$tmp/dnat.rules"
 m1=$(kmem)
@@ -152,9 +163,10 @@ echo "# dnat(10000) / ours(10000): $rdnat"
 echo "# ours(10000) / ours(10):   $r10k"
 echo "# ours(100000) / ours(10):  $r100k   (goal <= 1.1)"
 echo "# naive(10000) / ours(10000): $rnaive   (goal >= 50)"
-expect "100,000 flows cost at most 1.1 times 10 per packet" \
+# Under bench.sh, report.py gives the verdicts.
+[[ -n ${BENCH_JSON:-} ]] || expect "100,000 flows cost at most 1.1 times 10 per packet" \
 	"$(awk -v r="$r100k" 'BEGIN { print (r <= 1.1) ? "yes" : "no" }')" yes
-expect "one rule per flow costs at least 50 times the table at 10,000 flows" \
+[[ -n ${BENCH_JSON:-} ]] || expect "one rule per flow costs at least 50 times the table at 10,000 flows" \
 	"$(awk -v r="$rnaive" 'BEGIN { print (r >= 50) ? "yes" : "no" }')" yes
 
 n A iptables-legacy -t raw -F
