@@ -146,6 +146,8 @@ n A python3 "$T" flow del any "$AA:80" "$P:$PPORT" >/dev/null 2>&1 || true
 # The measured tuple's conntrack entry, made while SOCKMI handled it, has
 # no NAT binding: without a fresh one no DNAT rule would ever be read.
 n A conntrack -F >/dev/null 2>&1 || true
+# DNAT to B means forwarding, which xt_SOCKMI does not need.
+n A sysctl -qw net.ipv4.ip_forward=1
 m0=$(kmem)
 n A iptables-legacy-restore "$tmp/dnat.rules"
 m1=$(kmem)
@@ -153,6 +155,7 @@ echo "# memory: $(((m1 - m0) / 10001)) bytes per DNAT rule"
 json "{\"item\": \"flowmem\", \"name\": \"dnat_rule\", \"count\": 10001, \"bytes\": $((m1 - m0))}"
 measure "dnat(10000)" "$COUNT"
 n A iptables-legacy -t nat -F
+n A sysctl -qw net.ipv4.ip_forward=0
 
 ratio() { awk -v a="${NS_PER_PKT[$1]}" -v b="${NS_PER_PKT[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
 r100k=$(ratio "ours(100000)" "ours(10)")
