@@ -99,7 +99,7 @@ n A ping -c 1 -q "$BB" >/dev/null
 
 # --- 1. checkpoint + restore of one socket ------------------------------
 criu_one() {
-	local q=$1 port=$2 dir=$tmp/criu-$1 holder t0 t1 t2 t3 rq
+	local q=$1 port=$2 dir=$tmp/criu-$1 holder
 	mkdir -p "$dir/img"
 	# The holder and criu share one mount namespace: one "ip netns exec".
 	n A bash -c '

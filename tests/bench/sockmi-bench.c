@@ -1358,7 +1358,7 @@ static int cmd_batch(char **argv)
 	for (method = 0; method < 2; method++) {
 		double d[8], p, total = 0;
 		long long m0, m1;
-		const char *names[] = { "export", "get_export", "stage",
+		static const char *const names[] = { "export", "get_export", "stage",
 					"answer_as", "commit_redirect", "activate",
 					"import" };
 		int k = 0;
