@@ -5,6 +5,8 @@
 #   make                 modules (W=1) and userland
 #   make KDIR=/path      build the modules against another kernel tree
 #   make check           the whole test suite inside QEMU (see tests/check)
+#   make bench           the benchmarks inside QEMU: a Markdown table, and
+#                        bench-out/bench.json (see tests/bench/bench.sh)
 #   make vm-shell        a root shell in the test VM with the build loadable
 #   make deps            install the Debian packages all of this needs
 #   make demo            live migration of a download's server, A->B->C->A
@@ -25,7 +27,7 @@ INSTALL_MOD_DIR ?= updates/sockmi
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
 .PHONY: all modules userland check check-build modules_install install \
-	headers_install clean deps vm-shell demo help
+	headers_install clean deps vm-shell demo help bench
 
 all: modules userland
 
@@ -59,6 +61,17 @@ check-build:
 check: check-build
 	KVER=$(VM_KVER) tests/check
 
+# Tools built here, run in one VM boot; the table on stdout, the JSON in
+# bench-out/ (BENCH_OUT is the guest's path, the tree is shared).
+BENCH_BIN := tests/bench/build
+BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iuapi
+bench: check-build
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(BENCH_CFLAGS) -o $(BENCH_BIN)/sockmi-bench tests/bench/sockmi-bench.c -lpthread
+	$(CC) $(BENCH_CFLAGS) -o $(BENCH_BIN)/criu-holder tests/bench/criu-holder.c
+	$(CC) $(BENCH_CFLAGS) -o $(BENCH_BIN)/tcpblast tests/bench/tcpblast.c
+	tests/vm/run --kver $(VM_KVER) --timeout 1500 -- tests/bench/bench.sh
+
 vm-shell: check-build
 	tests/vm/run --kver $(VM_KVER) --shell
 
@@ -78,4 +91,4 @@ clean:
 	$(MAKE) -C tests/vm/warn_test clean KDIR=$(KDIR)
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^$$/p' Makefile | sed -e '/^$$/d' -e 's/^# \{0,1\}//'
