@@ -235,7 +235,16 @@ static void sockmid_reap(struct sockmid *d)
 	struct sockmid_export **xp = &d->exports, *x;
 	struct sockmid_import **sp = &d->imports, *s;
 	struct sockmid_accepted **ap = &d->accepted, *a;
+	struct sockmid_owner **op = &d->owners, *o;
 
+	while ((o = *op)) {
+		if (o->done) {
+			*op = o->next;
+			sockmid_owner_free(o);
+		} else {
+			op = &o->next;
+		}
+	}
 	while ((x = *xp)) {
 		if (x->state == SOCKMID_S_END) {
 			*xp = x->next;
@@ -271,6 +280,8 @@ enum sockmid_fd_kind {
 	SOCKMID_FD_EXPORT,
 	SOCKMID_FD_IMPORT,
 	SOCKMID_FD_ACCEPTED,
+	SOCKMID_FD_EXPORT_OWNER,
+	SOCKMID_FD_OWNER,
 };
 
 struct sockmid_fd {
@@ -284,6 +295,7 @@ static int sockmid_round(struct sockmid *d)
 	struct sockmid_export *x;
 	struct sockmid_import *s;
 	struct sockmid_accepted *a;
+	struct sockmid_owner *o;
 	struct sockmid_fd *who;
 	struct pollfd *pfd;
 	uint64_t now, wake = UINT64_MAX;
@@ -291,6 +303,8 @@ static int sockmid_round(struct sockmid *d)
 	int timeout, ret;
 
 	for (x = d->exports; x; x = x->next)
+		n += 2;
+	for (o = d->owners; o; o = o->next)
 		n++;
 	for (s = d->imports; s; s = s->next)
 		n++;
@@ -315,6 +329,8 @@ static int sockmid_round(struct sockmid *d)
 	ADD(d->net.tcp, POLLIN, SOCKMID_FD_LISTEN, NULL);
 	for (x = d->exports; x; x = x->next) {
 		ADD(x->conn.fd, sockmid_conn_events(&x->conn), SOCKMID_FD_EXPORT, x);
+		ADD(x->oconn.fd, sockmid_conn_events(&x->oconn),
+		    SOCKMID_FD_EXPORT_OWNER, x);
 		if (sockmid_export_wakeup(x) < wake)
 			wake = sockmid_export_wakeup(x);
 	}
@@ -327,6 +343,11 @@ static int sockmid_round(struct sockmid *d)
 		ADD(a->conn.fd, POLLIN, SOCKMID_FD_ACCEPTED, a);
 		if (a->deadline < wake)
 			wake = a->deadline;
+	}
+	for (o = d->owners; o; o = o->next) {
+		ADD(o->conn.fd, sockmid_conn_events(&o->conn), SOCKMID_FD_OWNER, o);
+		if (o->deadline < wake)
+			wake = o->deadline;
 	}
 #undef ADD
 	now = sockmid_monotonic_ms();
@@ -365,6 +386,16 @@ static int sockmid_round(struct sockmid *d)
 			if (x->state != SOCKMID_S_END && x->conn.fd == pfd[i].fd)
 				sockmid_export_io(d, x, rev);
 			break;
+		case SOCKMID_FD_EXPORT_OWNER:
+			x = who[i].p;
+			if (x->state != SOCKMID_S_END && x->oconn.fd == pfd[i].fd)
+				sockmid_export_owner_io(d, x, rev);
+			break;
+		case SOCKMID_FD_OWNER:
+			o = who[i].p;
+			if (!o->done && o->conn.fd == pfd[i].fd)
+				sockmid_owner_io(d, o, rev);
+			break;
 		case SOCKMID_FD_IMPORT:
 			s = who[i].p;
 			if (s->state != SOCKMID_S_END && s->conn.fd == pfd[i].fd)
@@ -391,6 +422,9 @@ static int sockmid_round(struct sockmid *d)
 				 a->peer);
 			a->done = true;
 		}
+	for (o = d->owners; o; o = o->next)
+		if (!o->done)
+			sockmid_owner_timer(d, o, now);
 	sockmid_reap(d);
 out:
 	free(pfd);
@@ -417,6 +451,11 @@ static void sockmid_shutdown(struct sockmid *d)
 				     "sockmid is shutting down");
 	for (struct sockmid_accepted *a = d->accepted; a; a = a->next)
 		a->done = true;
+	/* An UNDO may be waiting: honour it first. */
+	for (struct sockmid_owner *o = d->owners; o; o = o->next) {
+		sockmid_owner_io(d, o, POLLIN);
+		o->done = true;
+	}
 	sockmid_reap(d);
 }
 
