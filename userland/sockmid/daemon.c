@@ -87,12 +87,19 @@ static void sockmid_sweep_one(struct sockmid *d, const struct sockmi_msg *m,
 	if (!startup || !(m->flags & SOCKMI_STAGE_F_PENDING))
 		return;
 	ret = sockmid_kernel_by_id(&d->k, SOCKMI_CMD_UNSTAGE, m->id, &e);
-	if (ret && ret != -ENOENT)
+	if (ret && ret != -ENOENT) {
 		log_err("staged socket %" PRIu64 " %s: cannot unstage: %s", m->id,
 			t, sockmi_nl_strerror(&e, buf, sizeof(buf)));
-	else
-		log_warn("staged socket %" PRIu64 " %s was left pending by a previous sockmid: unstaged",
-			 m->id, t);
+		return;
+	}
+	log_warn("staged socket %" PRIu64 " %s was left pending by a previous sockmid: unstaged",
+		 m->id, t);
+	/* Redirection: the answer-as flow entered with it goes too. */
+	ret = sockmid_kernel_flow(&d->k, SOCKMI_CMD_DEL_FLOW, &m->tuple,
+				  SOCKMI_FLOW_ANSWER_AS, NULL, 0, &e);
+	if (ret && ret != -ENOENT && ret != -EOPNOTSUPP)
+		log_err("staged socket %" PRIu64 " %s: cannot remove its answer-as flow: %s",
+			m->id, t, sockmi_nl_strerror(&e, buf, sizeof(buf)));
 }
 
 static void sockmid_sweep(struct sockmid *d, bool startup)
@@ -488,16 +495,23 @@ int sockmid_run(struct sockmid *d)
 		log_err("%s", err);
 		goto out_replay;
 	}
-	sockmid_log_mode(d, "started");
+	if (d->cfg.no_rules)
+		log_info("no-rules: the -j SOCKMI rules are the administrator's");
+	else if (sockmid_rules_install(&d->rules, err, sizeof(err))) {
+		log_err("%s", err);
+		goto out_net;
+	}
 	sockmid_sweep(d, true);
+	sockmid_log_mode(d, "started");
 
 	while (!d->stopping)
 		if (sockmid_round(d) == -ENOMEM)
 			break;
 	sockmid_shutdown(d);
+	sockmid_rules_remove(&d->rules, &d->k);
 	ret = 0;
 	log_notice("stopped");
-
+out_net:
 	sockmid_net_close(&d->net);
 out_replay:
 	sockmid_replay_free(&d->replay);

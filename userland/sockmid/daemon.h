@@ -30,6 +30,7 @@
 #include "fsm.h"
 #include "kernel.h"
 #include "replay.h"
+#include "rules.h"
 #include "wire.h"
 
 /* Exports rolled back at start-up, whose events may still be queued. */
@@ -184,6 +185,7 @@ struct sockmid {
 	struct sockmid_accepted *accepted;
 	unsigned int naccepted;
 	struct sockmid_owner *owners;
+	struct sockmid_rules rules;	/* the -j SOCKMI rules we added */
 	uint64_t orphans[SOCKMID_ORPHANS_MAX];
 	unsigned int norphans;
 	bool stopping;

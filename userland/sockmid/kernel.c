@@ -382,12 +382,11 @@ static int sockmid_flow_find_cb(const struct sockmi_msg *m, void *arg)
 	return 0;
 }
 
-int sockmid_kernel_flow_get(struct sockmid_kernel *k,
-			    const struct sockmi_tuple *t,
-			    struct sockmi_flow *flow, struct sockmi_nl_error *e)
+int sockmid_kernel_flows(struct sockmid_kernel *k,
+			 int (*cb)(const struct sockmi_msg *m, void *arg),
+			 void *arg, struct sockmi_nl_error *e)
 {
-	struct sockmid_flow_find f = { .t = t, .out = flow };
-	struct sockmid_kernel_cb c = { sockmid_flow_find_cb, &f };
+	struct sockmid_kernel_cb c = { cb, arg };
 	struct nl_msg *msg;
 	int ret;
 
@@ -396,6 +395,17 @@ int sockmid_kernel_flow_get(struct sockmid_kernel *k,
 		return sockmid_kernel_oom(e);
 	ret = sockmi_nl_request(k->req, msg, sockmid_kernel_msg, &c, e);
 	nlmsg_free(msg);
+	return ret;
+}
+
+int sockmid_kernel_flow_get(struct sockmid_kernel *k,
+			    const struct sockmi_tuple *t,
+			    struct sockmi_flow *flow, struct sockmi_nl_error *e)
+{
+	struct sockmid_flow_find f = { .t = t, .out = flow };
+	int ret;
+
+	ret = sockmid_kernel_flows(k, sockmid_flow_find_cb, &f, e);
 	if (!ret && !f.found) {
 		memset(e, 0, sizeof(*e));
 		e->err = ENOENT;

@@ -80,6 +80,11 @@ int sockmid_kernel_flow(struct sockmid_kernel *k, uint8_t cmd,
 			const struct sockmi_addr *via, uint32_t flags,
 			struct sockmi_nl_error *e);
 
+/* GET_FLOW: @cb on each flow (holds first); @cb makes no requests. */
+int sockmid_kernel_flows(struct sockmid_kernel *k,
+			 int (*cb)(const struct sockmi_msg *m, void *arg),
+			 void *arg, struct sockmi_nl_error *e);
+
 /* GET_FLOW: the xt_SOCKMI flow of a tuple, else its hold; -ENOENT. */
 int sockmid_kernel_flow_get(struct sockmid_kernel *k,
 			    const struct sockmi_tuple *t,
