@@ -35,12 +35,12 @@ XTABLES_LIBDIR="$REPO/userland/iptables:$(pkg-config --variable=xtlibdir xtables
 export XTABLES_LIBDIR
 T="$REPO/tests/lib/sockmi_test.py"
 SOCKMID="$REPO/userland/sockmid/sockmid"
-BYTES=${SOCKMID_REDIRECT_BYTES:-2500000}
+BYTES=${SOCKMID_REDIRECT_BYTES:-3000000}
 # Paced both ways until the moves are done (release), so that the stream
-# is live during each of them however fast the VM is.
-RATE=${SOCKMID_REDIRECT_RATE:-60000}
+# is live during each of them however slow or fast the VM is.
+RATE=${SOCKMID_REDIRECT_RATE:-12000}
 TIMEOUT_MS=2000
-TMO=240
+TMO=600
 tmp=$(mktemp -d)
 declare -A DPID=()
 
@@ -103,8 +103,13 @@ import_line() {
 	wait_long grep -Eq "^sockmid: (warning: )?import id=$2 " "$tmp/$1.log" &&
 		grep -E "^sockmid: (warning: )?import id=$2 " "$tmp/$1.log" | tail -n 1
 }
-flows() { n "$1" python3 "$T" flows 2>&1 | sort | tr '\n' ';'; }
-staged() { n "$1" python3 "$NL_TOOL" send --dump SOCKMI_CMD_GET_STAGED; }
+# flows HOST: "ACTION LOCAL REMOTE VIA;" for each flow (holds too).
+flows() {
+	n "$1" "$SOCKMICTL" flows | awk 'NR > 1 { print $3, $1, $2, $4 }' |
+		sort | tr '\n' ';'
+}
+# staged HOST: how many sockets are staged or being exported.
+staged() { n "$1" "$SOCKMICTL" list | tail -n +2 | wc -l; }
 mac() { n "$1" cat /sys/class/net/eth0/address; }
 host_of() {
 	case $1 in
@@ -155,6 +160,7 @@ pport=$(n peer ss -Htn "dport = :$PORT" | awk '{ n = split($4, a, ":"); print a[
 L="$(ip4 A):$PORT"
 R="$(ip4 peer):$pport"
 
+echo "# $SECONDS s: stream flowing, hop 1"
 id=$(n A "$SOCKMICTL" export pid "$(owner_pid s1)" fd "$(owner_fd s1)") || true
 expect "hop 1: sockmictl export without a target" "$id" "[0-9]*"
 line=$(export_line A "$id") || true
@@ -167,10 +173,11 @@ n "$W" timeout "$TMO" python3 "$T" resume "$tmp/s1" "$BYTES" --next "$tmp/s2" \
 res1=$!
 check_wait "hop 1: A's owner saw its socket go" "$srv"
 check "hop 1: $W imported it" wait_long test -e "$tmp/s2.owner"
-expect "hop 1: A redirects to $W" "$(flows A)" "redirect $L $R $(ip4 "$W") *;"
-expect "hop 1: $W answers as A" "$(flows "$W")" "answer_as $L $R $(ip4 "$W") *;"
+expect "hop 1: A redirects to $W" "$(flows A)" "redirect $L $R $(ip4 "$W");"
+expect "hop 1: $W answers as A" "$(flows "$W")" "answer_as $L $R $(ip4 "$W");"
 expect "hop 1: nothing on $V" "$(flows "$V")" ""
 
+echo "# $SECONDS s: hop 2"
 id=$(n "$W" "$SOCKMICTL" export pid "$(owner_pid s2)" fd "$(owner_fd s2)" to "$(ip4 "$V")") || true
 expect "hop 2: $W exported it to $V" "$id" "[0-9]*"
 line=$(export_line "$W" "$id") || true
@@ -182,10 +189,11 @@ n "$V" timeout "$TMO" python3 "$T" resume "$tmp/s2" "$BYTES" --next "$tmp/s3" \
 res2=$!
 check_wait "hop 2: $W's process saw its socket go" "$res1"
 check "hop 2: $V imported it" wait_long test -e "$tmp/s3.owner"
-expect "hop 2: A redirects to $V" "$(flows A)" "redirect $L $R $(ip4 "$V") *;"
-expect "hop 2: $V answers as A" "$(flows "$V")" "answer_as $L $R $(ip4 "$V") *;"
+expect "hop 2: A redirects to $V" "$(flows A)" "redirect $L $R $(ip4 "$V");"
+expect "hop 2: $V answers as A" "$(flows "$V")" "answer_as $L $R $(ip4 "$V");"
 expect "hop 2: nothing left on $W" "$(flows "$W")" ""
 
+echo "# $SECONDS s: home"
 id=$(n "$V" "$SOCKMICTL" export pid "$(owner_pid s3)" fd "$(owner_fd s3)" to "$(ip4 A)") || true
 expect "home: $V exported it to A" "$id" "[0-9]*"
 line=$(export_line "$V" "$id") || true
@@ -198,13 +206,13 @@ check "home: A logged the homecoming" grep -q "home again, no longer redirected"
 expect "home: no flow left on A" "$(flows A)" ""
 expect "home: none on $V" "$(flows "$V")" ""
 touch "$tmp/go"
+echo "# $SECONDS s: moves done, released"
 check_wait "home: A finished the stream" "$res3"
 check_wait "stream: the peer verified every byte both ways" "$peer"
 sed 's/^/#   /' "$tmp/stream.peer" "$tmp"/s[123].resume
-expect "stream: nothing staged anywhere" "$(staged A)$(staged B)$(staged C)" \
-	"OK 0 messagesOK 0 messagesOK 0 messages"
+expect "stream: nothing staged anywhere" "$(staged A) $(staged B) $(staged C)" "0 0 0"
 
-kill -INT "$CAPTURE"
+kill -INT "$CAPTURE" || true
 wait "$CAPTURE" || true
 tshark -r "$tmp/cap.pcapng" -o tcp.relative_sequence_numbers:TRUE \
 	-T fields -E separator=, -e eth.src -e ip.src -e tcp.srcport \
@@ -223,6 +231,7 @@ for h in B C; do
 		"$tmp/cap.txt" | wc -l)" "[1-9]*"
 done
 
+echo "# $SECONDS s: stream checked"
 # --- 3. The importer's daemon dies after the confirm --------------------------
 # B's answers on the transfer (STAGED) never leave B, its ACKs do: B stages
 # the copy, then its daemon is killed before A hears of it.
@@ -245,12 +254,13 @@ line=$(export_line A "$id") || true
 expect "importer killed: A rolled back" "$line" "*to=10.77.0.3 bytes=[1-9]* result=aborted*"
 check "importer killed: the owner got its socket back" \
 	wait_long grep -q "given back" "$tmp/k1.serve"
-expect "importer killed: B's copy stays pending, never live" "$(staged B)" "OK 1 messages"
+expect "importer killed: B's copy stays pending, never live" \
+	"$(n B "$SOCKMICTL" list | awk 'NR > 1 { print $2, $6 }')" "connected pending"
 n B iptables -D OUTPUT -p tcp --sport 8877 -m length --length 100:65535 -j DROP
 start_default B
 check "importer killed: B's next daemon dropped the pending copy" \
 	grep -q "was left pending by a previous sockmid: unstaged" "$tmp/B.log"
-expect "importer killed: nothing staged on B" "$(staged B)" "OK 0 messages"
+expect "importer killed: nothing staged on B" "$(staged B)" 0
 expect "importer killed: nor its answer-as flow" "$(flows B)" ""
 check "importer killed: B's next daemon took over the rules the killed one left" \
 	grep -q "ip6tables -t raw PREROUTING -j SOCKMI: left by a previous sockmid, kept" "$tmp/B.log"
@@ -261,6 +271,7 @@ touch "$tmp/kgo"
 check_wait "importer killed: A's owner finished the stream" "$srv"
 check_wait "importer killed: the peer verified every byte both ways" "$peer"
 
+echo "# $SECONDS s: rollback checked"
 # --- 4. Rules at exit, --no-rules ---------------------------------------------
 for h in A B C; do
 	stop_daemon "$h" TERM

@@ -108,6 +108,11 @@ static void sockmid_ipt_error(int fam, const char *op, int status,
 			 sockmid_ipt[fam], libdir ? "XTABLES_LIBDIR=" : "",
 			 libdir ? libdir : "the default xtables directory",
 			 sockmid_ipt[fam], out);
+	else if (strstr(out, "ouldn't load"))
+		snprintf(err, errlen,
+			 "%s cannot load an extension it needs in %s%s (%s); add the system's xtables directory to XTABLES_LIBDIR, or run with --no-rules",
+			 sockmid_ipt[fam], libdir ? "XTABLES_LIBDIR=" : "",
+			 libdir ? libdir : "the default xtables directory", out);
 	else if (status == 127)
 		snprintf(err, errlen, "%s: %s; install it or run with --no-rules",
 			 sockmid_ipt[fam], out[0] ? out : "cannot be run");
@@ -128,21 +133,24 @@ int sockmid_rules_install(struct sockmid_rules *r, char *err, size_t errlen)
 
 	memset(r, 0, sizeof(*r));
 	for (fam = 0; fam < 2; fam++) {
-		/* 0: there; 1: missing; anything else: trouble. Ours first:
-		 * a daemon killed before its exit left it. */
-		st = sockmid_ipt_run(sockmid_ipt[fam], "-C", true, out,
+		/*
+		 * 0: there; 1: missing; anything else: trouble. The
+		 * administrator's first (it needs no extension but ours),
+		 * then one a killed sockmid left.
+		 */
+		st = sockmid_ipt_run(sockmid_ipt[fam], "-C", false, out,
 				     sizeof(out));
 		if (st == 0) {
-			r->added[fam] = true;
-			log_info("%s -t raw PREROUTING -j SOCKMI: left by a previous sockmid, kept",
+			log_info("%s -t raw PREROUTING -j SOCKMI: present, left to the administrator",
 				 sockmid_ipt[fam]);
 			continue;
 		}
 		if (st == 1 && !strstr(out, "ouldn't load"))
-			st = sockmid_ipt_run(sockmid_ipt[fam], "-C", false, out,
+			st = sockmid_ipt_run(sockmid_ipt[fam], "-C", true, out,
 					     sizeof(out));
 		if (st == 0) {
-			log_info("%s -t raw PREROUTING -j SOCKMI: present, left to the administrator",
+			r->added[fam] = true;
+			log_info("%s -t raw PREROUTING -j SOCKMI: left by a previous sockmid, kept",
 				 sockmid_ipt[fam]);
 			continue;
 		}
