@@ -121,6 +121,7 @@ host_of() {
 }
 
 # --- 1. Rules ---------------------------------------------------------------
+echo "# $SECONDS s: set up"
 out=$(XTABLES_LIBDIR=$tmp/nowhere n A "$SOCKMID" --foreground --config /dev/null \
 	--key "$tmp/key" --iface eth0 2>&1) && rc=0 || rc=$?
 expect "rules: without the extension sockmid refuses to start, naming it" \
@@ -143,6 +144,7 @@ check_not "rules: ... not the IPv4 one" \
 	grep -q "added iptables -t raw -A PREROUTING -j SOCKMI" "$tmp/C.log"
 
 # --- 2. A -> W -> V -> A, a live stream -----------------------------------
+echo "# $SECONDS s: daemons started"
 PORT=7201
 ip netns exec "${NS[peer]}" timeout "$TMO" dumpcap -q -s 128 -i eth0 \
 	-f "tcp port $PORT" -w "$tmp/cap.pcapng" >"$tmp/dumpcap.log" 2>&1 &
@@ -174,7 +176,7 @@ res1=$!
 check_wait "hop 1: A's owner saw its socket go" "$srv"
 check "hop 1: $W imported it" wait_long test -e "$tmp/s2.owner"
 expect "hop 1: A redirects to $W" "$(flows A)" "redirect $L $R $(ip4 "$W");"
-expect "hop 1: $W answers as A" "$(flows "$W")" "answer_as $L $R $(ip4 "$W");"
+expect "hop 1: $W answers as A" "$(flows "$W")" "answer-as $L $R $(ip4 "$W");"
 expect "hop 1: nothing on $V" "$(flows "$V")" ""
 
 echo "# $SECONDS s: hop 2"
@@ -190,7 +192,7 @@ res2=$!
 check_wait "hop 2: $W's process saw its socket go" "$res1"
 check "hop 2: $V imported it" wait_long test -e "$tmp/s3.owner"
 expect "hop 2: A redirects to $V" "$(flows A)" "redirect $L $R $(ip4 "$V");"
-expect "hop 2: $V answers as A" "$(flows "$V")" "answer_as $L $R $(ip4 "$V");"
+expect "hop 2: $V answers as A" "$(flows "$V")" "answer-as $L $R $(ip4 "$V");"
 expect "hop 2: nothing left on $W" "$(flows "$W")" ""
 
 echo "# $SECONDS s: home"
@@ -237,11 +239,12 @@ echo "# $SECONDS s: stream checked"
 # the copy, then its daemon is killed before A hears of it.
 PORT=7202
 n B iptables -A OUTPUT -p tcp --sport 8877 -m length --length 100:65535 -j DROP
-n A timeout "$TMO" python3 "$T" serve $PORT "$tmp/k1" "$BYTES" --rate "$RATE" \
+KBYTES=1000000
+n A timeout "$TMO" python3 "$T" serve $PORT "$tmp/k1" "$KBYTES" --rate "$RATE" \
 	--release "$tmp/kgo" >"$tmp/k1.serve" 2>&1 &
 srv=$!
 wait_long n A ss -Hltn "sport = :$PORT"
-n peer timeout "$TMO" python3 "$T" peer "$(ip4 A)" $PORT "$BYTES" --rate "$RATE" \
+n peer timeout "$TMO" python3 "$T" peer "$(ip4 A)" $PORT "$KBYTES" --rate "$RATE" \
 	--release "$tmp/kgo" >"$tmp/k.peer" 2>&1 &
 peer=$!
 wait_long test -e "$tmp/k1.owner"
@@ -250,6 +253,7 @@ expect "importer killed: exported to B" "$id" "[0-9]*"
 check "importer killed: B staged the copy, pending" \
 	wait_long grep -q "import of export $id: stage-ok: stage -> staged" "$tmp/B.log"
 stop_daemon B KILL
+echo "# $SECONDS s: B's daemon killed"
 line=$(export_line A "$id") || true
 expect "importer killed: A rolled back" "$line" "*to=10.77.0.3 bytes=[1-9]* result=aborted*"
 check "importer killed: the owner got its socket back" \
@@ -258,6 +262,7 @@ expect "importer killed: B's copy stays pending, never live" \
 	"$(n B "$SOCKMICTL" list | awk 'NR > 1 { print $2, $6 }')" "connected pending"
 n B iptables -D OUTPUT -p tcp --sport 8877 -m length --length 100:65535 -j DROP
 start_default B
+echo "# $SECONDS s: B's daemon restarted"
 check "importer killed: B's next daemon dropped the pending copy" \
 	grep -q "was left pending by a previous sockmid: unstaged" "$tmp/B.log"
 expect "importer killed: nothing staged on B" "$(staged B)" 0
@@ -268,6 +273,7 @@ expect "importer killed: still one rule each on B" \
 	"$(rules B iptables) $(rules B ip6tables)" "1 1"
 expect "importer killed: A redirects nothing" "$(flows A)" ""
 touch "$tmp/kgo"
+echo "# $SECONDS s: released"
 check_wait "importer killed: A's owner finished the stream" "$srv"
 check_wait "importer killed: the peer verified every byte both ways" "$peer"
 

@@ -102,7 +102,9 @@ static void sockmid_ipt_error(int fam, const char *op, int status,
 {
 	const char *libdir = getenv("XTABLES_LIBDIR");
 
-	if (strstr(out, "ouldn't load target"))
+	/* iptables-nft takes an unknown target for a chain. */
+	if (strstr(out, "ouldn't load target") ||
+	    strstr(out, "Chain 'SOCKMI' does not exist"))
 		snprintf(err, errlen,
 			 "%s cannot find its SOCKMI extension (libxt_SOCKMI.so) in %s%s: install it (make install) or point XTABLES_LIBDIR at the directory holding it, e.g. userland/iptables plus the system's xtables directory; or run with --no-rules and add the rule yourself (%s said: %s)",
 			 sockmid_ipt[fam], libdir ? "XTABLES_LIBDIR=" : "",
@@ -145,6 +147,8 @@ int sockmid_rules_install(struct sockmid_rules *r, char *err, size_t errlen)
 				 sockmid_ipt[fam]);
 			continue;
 		}
+		if (st == 1 && strstr(out, "Chain 'SOCKMI' does not exist"))
+			st = 2;
 		if (st == 1 && !strstr(out, "ouldn't load"))
 			st = sockmid_ipt_run(sockmid_ipt[fam], "-C", true, out,
 					     sizeof(out));
