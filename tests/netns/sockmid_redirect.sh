@@ -179,13 +179,29 @@ expect "hop 1: A redirects to $W" "$(flows A)" "redirect $L $R $(ip4 "$W");"
 expect "hop 1: $W answers as A" "$(flows "$W")" "answer-as $L $R $(ip4 "$W");"
 expect "hop 1: nothing on $V" "$(flows "$V")" ""
 
+# The address owner's daemon is stopped: W cannot have A redirect to V, so
+# it rolls back; A, woken up, finds the REROUTE withdrawn (UNDO, hang-up).
+echo "# $SECONDS s: hop 2, A's daemon stopped"
+kill -STOP "${DPID[A]}"
+id=$(n "$W" "$SOCKMICTL" export pid "$(owner_pid s2)" fd "$(owner_fd s2)" to "$(ip4 "$V")") || true
+line=$(export_line "$W" "$id") || true
+kill -CONT "${DPID[A]}"
+expect "owner stopped: $W rolled back, A did not answer" "$line" \
+	"*to=$(ip4 "$V") * result=aborted reason=\"timed out in state reroute\""
+check "owner stopped: $V dropped its copy" \
+	wait_long grep -Eq "import id=$id .* result=unstaged" "$tmp/$V.log"
+check "owner stopped: A, woken up, saw the REROUTE withdrawn and left the flow alone" \
+	wait_long grep -q "flow $L-$R: $(ip4 "$W"):[0-9]* asked to redirect it, then withdrew before we read it: nothing changed" "$tmp/A.log"
+expect "owner stopped: A redirects to $W still" "$(flows A)" "redirect $L $R $(ip4 "$W");"
+expect "owner stopped: nothing on $V" "$(flows "$V")" ""
+expect "owner stopped: $W's process kept its socket" "$(staged "$W")" 0
 echo "# $SECONDS s: hop 2"
 id=$(n "$W" "$SOCKMICTL" export pid "$(owner_pid s2)" fd "$(owner_fd s2)" to "$(ip4 "$V")") || true
 expect "hop 2: $W exported it to $V" "$id" "[0-9]*"
 line=$(export_line "$W" "$id") || true
 expect "hop 2: $W committed it" "$line" "*tuple=$L-$R from=$(ip4 "$W") to=$(ip4 "$V") * result=committed"
-check "hop 2: A, the address owner, was asked to redirect to $V" \
-	grep -q "flow $L-$R: redirected to $(ip4 "$V") instead of $(ip4 "$W"), asked by $(ip4 "$W")" "$tmp/A.log"
+expect "hop 2: A, the address owner, redirected to $V when asked" \
+	"$(grep -c "flow $L-$R: redirected to $(ip4 "$V") instead of $(ip4 "$W"), asked by $(ip4 "$W")" "$tmp/A.log")" 1
 n "$V" timeout "$TMO" python3 "$T" resume "$tmp/s2" "$BYTES" --next "$tmp/s3" \
 	--rate "$RATE" --release "$tmp/go" >"$tmp/s2.resume" 2>&1 &
 res2=$!
@@ -212,6 +228,8 @@ echo "# $SECONDS s: moves done, released"
 check_wait "home: A finished the stream" "$res3"
 check_wait "stream: the peer verified every byte both ways" "$peer"
 sed 's/^/#   /' "$tmp/stream.peer" "$tmp"/s[123].resume
+check "owner stopped: $W's process saw the freeze, then the thaw" \
+	grep -q "socket given back" "$tmp/s1.resume"
 expect "stream: nothing staged anywhere" "$(staged A) $(staged B) $(staged C)" "0 0 0"
 
 kill -INT "$CAPTURE" || true
@@ -256,8 +274,7 @@ stop_daemon B KILL
 echo "# $SECONDS s: B's daemon killed"
 line=$(export_line A "$id") || true
 expect "importer killed: A rolled back" "$line" "*to=10.77.0.3 bytes=[1-9]* result=aborted*"
-check "importer killed: the owner got its socket back" \
-	wait_long grep -q "given back" "$tmp/k1.serve"
+touch "$tmp/kgo"
 expect "importer killed: B's copy stays pending, never live" \
 	"$(n B "$SOCKMICTL" list | awk 'NR > 1 { print $2, $6 }')" "connected pending"
 n B iptables -D OUTPUT -p tcp --sport 8877 -m length --length 100:65535 -j DROP
@@ -272,9 +289,9 @@ check "importer killed: B's next daemon took over the rules the killed one left"
 expect "importer killed: still one rule each on B" \
 	"$(rules B iptables) $(rules B ip6tables)" "1 1"
 expect "importer killed: A redirects nothing" "$(flows A)" ""
-touch "$tmp/kgo"
-echo "# $SECONDS s: released"
 check_wait "importer killed: A's owner finished the stream" "$srv"
+check "importer killed: A's owner saw the freeze, then the thaw" \
+	grep -q "socket given back" "$tmp/k1.serve"
 check_wait "importer killed: the peer verified every byte both ways" "$peer"
 
 echo "# $SECONDS s: rollback checked"

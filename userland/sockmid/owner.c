@@ -10,9 +10,10 @@
  * drops the REDIRECT itself. See docs/commit-protocol.md.
  *
  * A REROUTE is honoured only for a connection this host redirects now,
- * whose local address is this host's; the REDIRECT is replaced
- * atomically (SOCKMI_FLOW_F_REPLACE), so the peer's packets always have
- * exactly one place to go.
+ * whose local address is this host's, and only while the exporter waits
+ * for the answer (not when its UNDO or its hang-up arrived with it); the
+ * REDIRECT is replaced atomically (SOCKMI_FLOW_F_REPLACE), so the peer's
+ * packets always have exactly one place to go.
  */
 
 #include <errno.h>
@@ -165,6 +166,11 @@ void sockmid_owner_start(struct sockmid *d, struct sockmid_accepted *a,
 			 const struct sockmid_msg *m, int fill)
 {
 	struct sockmid_owner *o = calloc(1, sizeof(*o));
+	char why[SOCKMID_TEXT_MAX], t[2 * SOCKMI_ADDRSTRLEN + 2];
+	struct sockmid_hdr hh;
+	struct sockmid_msg mm;
+	bool withdrawn;
+	int r;
 
 	(void)h;
 	if (!o) {
@@ -179,6 +185,32 @@ void sockmid_owner_start(struct sockmid *d, struct sockmid_accepted *a,
 	o->deadline = sockmid_monotonic_ms() + 4ULL * d->cfg.timeout_ms;
 	o->next = d->owners;
 	d->owners = o;
+	/*
+	 * The exporter commits only once we answered: if it hung up or
+	 * withdrew already (we read late: stopped, overloaded), it rolled
+	 * back and the REROUTE must not be applied at all.
+	 */
+	withdrawn = fill != 0;
+	while ((r = sockmid_conn_next(d, &o->conn, &hh, &mm, why,
+				      sizeof(why))) != 0) {
+		if (r < 0 || mm.type != SOCKMID_MSG_UNDO) {
+			if (r > 0)
+				snprintf(why, sizeof(why), "unexpected %s record",
+					 sockmid_msg_name(mm.type));
+			sockmid_log_drop("flow of %s: bad record: %s", o->peer,
+					 why);
+			o->done = true;
+			return;
+		}
+		withdrawn = true;
+	}
+	if (withdrawn) {
+		sockmid_tuple_format(&m->reroute.tuple, t, sizeof(t));
+		log_info("flow %s: %s asked to redirect it, then withdrew before we read it: nothing changed",
+			 t, o->peer);
+		o->done = true;
+		return;
+	}
 	sockmid_owner_reroute(d, o, m);
 	sockmid_owner_input(d, o, fill);
 }
