@@ -111,6 +111,7 @@ flows() {
 # staged HOST: how many sockets are staged or being exported.
 staged() { n "$1" "$SOCKMICTL" list | tail -n +2 | wc -l; }
 mac() { n "$1" cat /sys/class/net/eth0/address; }
+listening() { [[ -n $(n "$1" ss -Hltn "sport = :$2") ]]; }
 host_of() {
 	case $1 in
 	10.77.0.2) echo A ;;
@@ -153,7 +154,7 @@ check "capture: dumpcap runs on the peer" wait_long grep -q Capturing "$tmp/dump
 n A timeout "$TMO" python3 "$T" serve $PORT "$tmp/s1" "$BYTES" --rate "$RATE" \
 	--release "$tmp/go" >"$tmp/s1.serve" 2>&1 &
 srv=$!
-wait_long n A ss -Hltn "sport = :$PORT"
+check "server on A listening" wait_long listening A $PORT
 n peer timeout "$TMO" python3 "$T" peer "$(ip4 A)" $PORT "$BYTES" --rate "$RATE" \
 	--release "$tmp/go" >"$tmp/stream.peer" 2>&1 &
 peer=$!
@@ -261,7 +262,7 @@ KBYTES=1000000
 n A timeout "$TMO" python3 "$T" serve $PORT "$tmp/k1" "$KBYTES" --rate "$RATE" \
 	--release "$tmp/kgo" >"$tmp/k1.serve" 2>&1 &
 srv=$!
-wait_long n A ss -Hltn "sport = :$PORT"
+check "server on A listening" wait_long listening A $PORT
 n peer timeout "$TMO" python3 "$T" peer "$(ip4 A)" $PORT "$KBYTES" --rate "$RATE" \
 	--release "$tmp/kgo" >"$tmp/k.peer" 2>&1 &
 peer=$!
