@@ -267,10 +267,11 @@ n peer timeout "$TMO" python3 "$T" peer "$(ip4 A)" $PORT "$KBYTES" --rate "$RATE
 	--release "$tmp/kgo" >"$tmp/k.peer" 2>&1 &
 peer=$!
 wait_long test -e "$tmp/k1.owner"
+since=$(wc -l <"$tmp/B.log")
 id=$(n A "$SOCKMICTL" export pid "$(owner_pid k1)" fd "$(owner_fd k1)" to "$(ip4 B)") || true
 expect "importer killed: exported to B" "$id" "[0-9]*"
 check "importer killed: B staged the copy, pending" \
-	wait_long grep -q "import of export $id: stage-ok: stage -> staged" "$tmp/B.log"
+	wait_long bash -c "tail -n +$((since + 1)) '$tmp/B.log' | grep -q 'import of export $id: stage-ok: stage -> staged'"
 stop_daemon B KILL
 echo "# $SECONDS s: B's daemon killed"
 line=$(export_line A "$id") || true
