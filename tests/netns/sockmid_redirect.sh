@@ -35,10 +35,10 @@ XTABLES_LIBDIR="$REPO/userland/iptables:$(pkg-config --variable=xtlibdir xtables
 export XTABLES_LIBDIR
 T="$REPO/tests/lib/sockmi_test.py"
 SOCKMID="$REPO/userland/sockmid/sockmid"
-BYTES=${SOCKMID_REDIRECT_BYTES:-3000000}
+BYTES=${SOCKMID_REDIRECT_BYTES:-1500000}
 # Paced both ways until the moves are done (release), so that the stream
 # is live during each of them however slow or fast the VM is.
-RATE=${SOCKMID_REDIRECT_RATE:-12000}
+RATE=${SOCKMID_REDIRECT_RATE:-8000}
 TIMEOUT_MS=2000
 TMO=600
 tmp=$(mktemp -d)
@@ -258,7 +258,7 @@ echo "# $SECONDS s: stream checked"
 # the copy, then its daemon is killed before A hears of it.
 PORT=7202
 n B iptables -A OUTPUT -p tcp --sport 8877 -m length --length 100:65535 -j DROP
-KBYTES=1000000
+KBYTES=600000
 n A timeout "$TMO" python3 "$T" serve $PORT "$tmp/k1" "$KBYTES" --rate "$RATE" \
 	--release "$tmp/kgo" >"$tmp/k1.serve" 2>&1 &
 srv=$!
