@@ -180,8 +180,10 @@ void sockmid_owner_start(struct sockmid *d, struct sockmid_accepted *a,
 	o->conn = a->conn;
 	sockmid_conn_init(&a->conn);
 	snprintf(o->peer, sizeof(o->peer), "%s", a->peer);
-	/* The exporter waits a --timeout for the answer; an UNDO may follow
-	 * up to its next --timeout. */
+	/*
+	 * The exporter waits a --timeout for the answer; an UNDO may follow
+	 * up to its next --timeout.
+	 */
 	o->deadline = sockmid_monotonic_ms() + 4ULL * d->cfg.timeout_ms;
 	o->next = d->owners;
 	d->owners = o;
