@@ -21,6 +21,7 @@
 #      ways; the peer's capture shows only A's address as the server's
 #      source (in frames B and C sent themselves too), no RST, and no FIN
 #      before the last byte; the flows on every host after every move.
+#   2b. The same with an IPv6 connection (IPv4 daemons): A -> B -> A.
 #   3. The importer's daemon is killed after the confirm, its copy staged:
 #      A rolls back, the stream carries on at A; the copy never goes live,
 #      the next daemon on B drops it.
@@ -39,6 +40,7 @@ BYTES=${SOCKMID_REDIRECT_BYTES:-1500000}
 # Paced both ways until the moves are done (release), so that the stream
 # is live during each of them however slow or fast the VM is.
 RATE=${SOCKMID_REDIRECT_RATE:-8000}
+KBYTES6=600000
 TIMEOUT_MS=2000
 TMO=600
 tmp=$(mktemp -d)
@@ -253,6 +255,42 @@ for h in B C; do
 done
 
 echo "# $SECONDS s: stream checked"
+
+# --- 2b. IPv6 connection, IPv4 daemons: A -> B -> A ------------------------
+# B takes the peer's packets at its IPv6 address (the transfer is IPv4).
+PORT=7203
+n A timeout "$TMO" python3 "$T" serve $PORT "$tmp/v1" "$KBYTES6" --v6 --rate "$RATE" \
+	--release "$tmp/go6" >"$tmp/v1.serve" 2>&1 &
+srv=$!
+check "v6: server on A listening" wait_long listening A $PORT
+n peer timeout "$TMO" python3 "$T" peer "$(ip6 A)" $PORT "$KBYTES6" --rate "$RATE" \
+	--release "$tmp/go6" >"$tmp/v6.peer" 2>&1 &
+peer=$!
+wait_long test -e "$tmp/v1.owner"
+pport=$(n peer ss -Htn "dport = :$PORT" | awk '{ n = split($4, a, ":"); print a[n] }')
+L6="[$(ip6 A)]:$PORT"
+R6="[$(ip6 peer)]:$pport"
+id=$(n A "$SOCKMICTL" export pid "$(owner_pid v1)" fd "$(owner_fd v1)" to "$(ip4 B)") || true
+line=$(export_line A "$id") || true
+expect "v6: A committed it to B" "$line" "*tuple=$L6-$R6 from=10.77.0.2 to=10.77.0.3 * result=committed"
+n B timeout "$TMO" python3 "$T" resume "$tmp/v1" "$KBYTES6" --next "$tmp/v2" \
+	--rate "$RATE" --release "$tmp/go6" >"$tmp/v1.resume" 2>&1 &
+res1=$!
+check "v6: B imported it" wait_long test -e "$tmp/v2.owner"
+expect "v6: A redirects to B's IPv6 address" "$(flows A)" "redirect $L6 $R6 $(ip6 B);"
+expect "v6: B answers as A there" "$(flows B)" "answer-as $L6 $R6 $(ip6 B);"
+id=$(n B "$SOCKMICTL" export pid "$(owner_pid v2)" fd "$(owner_fd v2)" to "$(ip4 A)") || true
+line=$(export_line B "$id") || true
+expect "v6: B sent it home" "$line" "*tuple=$L6-$R6 from=10.77.0.3 to=10.77.0.2 * result=committed"
+n A timeout "$TMO" python3 "$T" resume "$tmp/v2" "$KBYTES6" --rate "$RATE" \
+	--release "$tmp/go6" >"$tmp/v2.resume" 2>&1 &
+res2=$!
+check_wait "v6: B's process saw its socket go" "$res1"
+touch "$tmp/go6"
+check_wait "v6: A finished the stream" "$res2"
+check_wait "v6: the peer verified every byte both ways" "$peer"
+expect "v6: no flow left on A or B" "$(flows A)$(flows B)" ""
+echo "# $SECONDS s: v6 checked"
 # --- 3. The importer's daemon dies after the confirm --------------------------
 # B's answers on the transfer (STAGED) never leave B, its ACKs do: B stages
 # the copy, then its daemon is killed before A hears of it.
