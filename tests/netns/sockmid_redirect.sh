@@ -270,18 +270,21 @@ wait_long test -e "$tmp/v1.owner"
 pport=$(n peer ss -Htn "dport = :$PORT" | awk '{ n = split($4, a, ":"); print a[n] }')
 L6="[$(ip6 A)]:$PORT"
 R6="[$(ip6 peer)]:$pport"
+# The same as patterns of expect (brackets are literal).
+L6p="\\[$(ip6 A)\\]:$PORT"
+R6p="\\[$(ip6 peer)\\]:$pport"
 id=$(n A "$SOCKMICTL" export pid "$(owner_pid v1)" fd "$(owner_fd v1)" to "$(ip4 B)") || true
 line=$(export_line A "$id") || true
-expect "v6: A committed it to B" "$line" "*tuple=$L6-$R6 from=10.77.0.2 to=10.77.0.3 * result=committed"
+expect "v6: A committed it to B" "$line" "*tuple=$L6p-$R6p from=10.77.0.2 to=10.77.0.3 * result=committed"
 n B timeout "$TMO" python3 "$T" resume "$tmp/v1" "$KBYTES6" --next "$tmp/v2" \
 	--rate "$RATE" --release "$tmp/go6" >"$tmp/v1.resume" 2>&1 &
 res1=$!
 check "v6: B imported it" wait_long test -e "$tmp/v2.owner"
-expect "v6: A redirects to B's IPv6 address" "$(flows A)" "redirect $L6 $R6 $(ip6 B);"
-expect "v6: B answers as A there" "$(flows B)" "answer-as $L6 $R6 $(ip6 B);"
+expect "v6: A redirects to B's IPv6 address" "$(flows A)" "redirect $L6p $R6p $(ip6 B);"
+expect "v6: B answers as A there" "$(flows B)" "answer-as $L6p $R6p $(ip6 B);"
 id=$(n B "$SOCKMICTL" export pid "$(owner_pid v2)" fd "$(owner_fd v2)" to "$(ip4 A)") || true
 line=$(export_line B "$id") || true
-expect "v6: B sent it home" "$line" "*tuple=$L6-$R6 from=10.77.0.3 to=10.77.0.2 * result=committed"
+expect "v6: B sent it home" "$line" "*tuple=$L6p-$R6p from=10.77.0.3 to=10.77.0.2 * result=committed"
 n A timeout "$TMO" python3 "$T" resume "$tmp/v2" "$KBYTES6" --rate "$RATE" \
 	--release "$tmp/go6" >"$tmp/v2.resume" 2>&1 &
 res2=$!
