@@ -31,8 +31,12 @@
 #       so loudly.)
 source "$(dirname "$0")/lib.sh"
 
-need python3
+need python3 iptables ip6tables
 
+# The daemons add their -j SOCKMI rules: iptables must find the extension.
+XTABLES_LIBDIR="$REPO/userland/iptables:$(pkg-config --variable=xtlibdir xtables 2>/dev/null ||
+	echo /usr/lib/x86_64-linux-gnu/xtables)"
+export XTABLES_LIBDIR
 T="$REPO/tests/lib/sockmi_test.py"
 W="$REPO/tests/lib/sockmid_wire.py"
 BULK="$REPO/tests/lib/sockmid_bulk.py"

@@ -27,6 +27,7 @@ static const struct {
 	[SOCKMID_K_TAKEOVER] = { "takeover", true },
 	[SOCKMID_K_FOREGROUND] = { "foreground", false },
 	[SOCKMID_K_VERBOSE] = { "verbose", false },
+	[SOCKMID_K_NO_RULES] = { "no-rules", false },
 };
 
 /* Longest timeout or window: one hour. */
@@ -270,6 +271,9 @@ int sockmid_config_set(struct sockmid_config *c, enum sockmid_key key,
 	case SOCKMID_K_VERBOSE:
 		c->verbose = true;
 		break;
+	case SOCKMID_K_NO_RULES:
+		c->no_rules = true;
+		break;
 	case __SOCKMID_K_MAX:
 		break;
 	}
@@ -412,6 +416,9 @@ void sockmid_config_merge(struct sockmid_config *base,
 			break;
 		case SOCKMID_K_VERBOSE:
 			base->verbose = over->verbose;
+			break;
+		case SOCKMID_K_NO_RULES:
+			base->no_rules = over->no_rules;
 			break;
 		case __SOCKMID_K_MAX:
 			break;

@@ -58,6 +58,7 @@ enum sockmid_key {
 	SOCKMID_K_TAKEOVER,
 	SOCKMID_K_FOREGROUND,
 	SOCKMID_K_VERBOSE,
+	SOCKMID_K_NO_RULES,
 	__SOCKMID_K_MAX
 };
 
@@ -86,6 +87,7 @@ struct sockmid_takeover {
  * @takeover: addresses that move with their connections
  * @foreground: do not daemonize, log to stderr
  * @verbose: log debug messages too
+ * @no_rules: leave the -j SOCKMI rules to the administrator
  */
 struct sockmid_config {
 	uint32_t set;
@@ -103,6 +105,7 @@ struct sockmid_config {
 	unsigned int ntakeover;
 	bool foreground;
 	bool verbose;
+	bool no_rules;
 };
 
 /** sockmid_config_init - every key at its default, none set */

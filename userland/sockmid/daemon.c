@@ -87,12 +87,19 @@ static void sockmid_sweep_one(struct sockmid *d, const struct sockmi_msg *m,
 	if (!startup || !(m->flags & SOCKMI_STAGE_F_PENDING))
 		return;
 	ret = sockmid_kernel_by_id(&d->k, SOCKMI_CMD_UNSTAGE, m->id, &e);
-	if (ret && ret != -ENOENT)
+	if (ret && ret != -ENOENT) {
 		log_err("staged socket %" PRIu64 " %s: cannot unstage: %s", m->id,
 			t, sockmi_nl_strerror(&e, buf, sizeof(buf)));
-	else
-		log_warn("staged socket %" PRIu64 " %s was left pending by a previous sockmid: unstaged",
-			 m->id, t);
+		return;
+	}
+	log_warn("staged socket %" PRIu64 " %s was left pending by a previous sockmid: unstaged",
+		 m->id, t);
+	/* Redirection: the answer-as flow entered with it goes too. */
+	ret = sockmid_kernel_flow(&d->k, SOCKMI_CMD_DEL_FLOW, &m->tuple,
+				  SOCKMI_FLOW_ANSWER_AS, NULL, 0, &e);
+	if (ret && ret != -ENOENT && ret != -EOPNOTSUPP)
+		log_err("staged socket %" PRIu64 " %s: cannot remove its answer-as flow: %s",
+			m->id, t, sockmi_nl_strerror(&e, buf, sizeof(buf)));
 }
 
 static void sockmid_sweep(struct sockmid *d, bool startup)
@@ -235,7 +242,16 @@ static void sockmid_reap(struct sockmid *d)
 	struct sockmid_export **xp = &d->exports, *x;
 	struct sockmid_import **sp = &d->imports, *s;
 	struct sockmid_accepted **ap = &d->accepted, *a;
+	struct sockmid_owner **op = &d->owners, *o;
 
+	while ((o = *op)) {
+		if (o->done) {
+			*op = o->next;
+			sockmid_owner_free(o);
+		} else {
+			op = &o->next;
+		}
+	}
 	while ((x = *xp)) {
 		if (x->state == SOCKMID_S_END) {
 			*xp = x->next;
@@ -271,6 +287,8 @@ enum sockmid_fd_kind {
 	SOCKMID_FD_EXPORT,
 	SOCKMID_FD_IMPORT,
 	SOCKMID_FD_ACCEPTED,
+	SOCKMID_FD_EXPORT_OWNER,
+	SOCKMID_FD_OWNER,
 };
 
 struct sockmid_fd {
@@ -284,6 +302,7 @@ static int sockmid_round(struct sockmid *d)
 	struct sockmid_export *x;
 	struct sockmid_import *s;
 	struct sockmid_accepted *a;
+	struct sockmid_owner *o;
 	struct sockmid_fd *who;
 	struct pollfd *pfd;
 	uint64_t now, wake = UINT64_MAX;
@@ -291,6 +310,8 @@ static int sockmid_round(struct sockmid *d)
 	int timeout, ret;
 
 	for (x = d->exports; x; x = x->next)
+		n += 2;
+	for (o = d->owners; o; o = o->next)
 		n++;
 	for (s = d->imports; s; s = s->next)
 		n++;
@@ -315,6 +336,8 @@ static int sockmid_round(struct sockmid *d)
 	ADD(d->net.tcp, POLLIN, SOCKMID_FD_LISTEN, NULL);
 	for (x = d->exports; x; x = x->next) {
 		ADD(x->conn.fd, sockmid_conn_events(&x->conn), SOCKMID_FD_EXPORT, x);
+		ADD(x->oconn.fd, sockmid_conn_events(&x->oconn),
+		    SOCKMID_FD_EXPORT_OWNER, x);
 		if (sockmid_export_wakeup(x) < wake)
 			wake = sockmid_export_wakeup(x);
 	}
@@ -327,6 +350,11 @@ static int sockmid_round(struct sockmid *d)
 		ADD(a->conn.fd, POLLIN, SOCKMID_FD_ACCEPTED, a);
 		if (a->deadline < wake)
 			wake = a->deadline;
+	}
+	for (o = d->owners; o; o = o->next) {
+		ADD(o->conn.fd, sockmid_conn_events(&o->conn), SOCKMID_FD_OWNER, o);
+		if (o->deadline < wake)
+			wake = o->deadline;
 	}
 #undef ADD
 	now = sockmid_monotonic_ms();
@@ -365,6 +393,16 @@ static int sockmid_round(struct sockmid *d)
 			if (x->state != SOCKMID_S_END && x->conn.fd == pfd[i].fd)
 				sockmid_export_io(d, x, rev);
 			break;
+		case SOCKMID_FD_EXPORT_OWNER:
+			x = who[i].p;
+			if (x->state != SOCKMID_S_END && x->oconn.fd == pfd[i].fd)
+				sockmid_export_owner_io(d, x, rev);
+			break;
+		case SOCKMID_FD_OWNER:
+			o = who[i].p;
+			if (!o->done && o->conn.fd == pfd[i].fd)
+				sockmid_owner_io(d, o, rev);
+			break;
 		case SOCKMID_FD_IMPORT:
 			s = who[i].p;
 			if (s->state != SOCKMID_S_END && s->conn.fd == pfd[i].fd)
@@ -391,6 +429,9 @@ static int sockmid_round(struct sockmid *d)
 				 a->peer);
 			a->done = true;
 		}
+	for (o = d->owners; o; o = o->next)
+		if (!o->done)
+			sockmid_owner_timer(d, o, now);
 	sockmid_reap(d);
 out:
 	free(pfd);
@@ -417,6 +458,11 @@ static void sockmid_shutdown(struct sockmid *d)
 				     "sockmid is shutting down");
 	for (struct sockmid_accepted *a = d->accepted; a; a = a->next)
 		a->done = true;
+	/* An UNDO may be waiting: honour it first. */
+	for (struct sockmid_owner *o = d->owners; o; o = o->next) {
+		sockmid_owner_io(d, o, POLLIN);
+		o->done = true;
+	}
 	sockmid_reap(d);
 }
 
@@ -449,16 +495,23 @@ int sockmid_run(struct sockmid *d)
 		log_err("%s", err);
 		goto out_replay;
 	}
-	sockmid_log_mode(d, "started");
+	if (d->cfg.no_rules)
+		log_info("no-rules: the -j SOCKMI rules are the administrator's");
+	else if (sockmid_rules_install(&d->rules, err, sizeof(err))) {
+		log_err("%s", err);
+		goto out_net;
+	}
 	sockmid_sweep(d, true);
+	sockmid_log_mode(d, "started");
 
 	while (!d->stopping)
 		if (sockmid_round(d) == -ENOMEM)
 			break;
 	sockmid_shutdown(d);
+	sockmid_rules_remove(&d->rules, &d->k);
 	ret = 0;
 	log_notice("stopped");
-
+out_net:
 	sockmid_net_close(&d->net);
 out_replay:
 	sockmid_replay_free(&d->replay);

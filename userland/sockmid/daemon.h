@@ -9,6 +9,9 @@
  *	conn.c		sealed records over one TCP connection
  *	export.c	the exporter's side of a migration
  *	import.c	the importer's side
+ *	owner.c		the owner of a redirected address, asked to
+ *			redirect it elsewhere (multi-hop)
+ *	rules.c		the -j SOCKMI rules installed at start
  *	fsm.c		the commit protocol both sides follow
  *	wire.c, replay.c, kernel.c, takeover.c, config.c, log.c
  *
@@ -27,6 +30,7 @@
 #include "fsm.h"
 #include "kernel.h"
 #include "replay.h"
+#include "rules.h"
 #include "wire.h"
 
 /* Exports rolled back at start-up, whose events may still be queued. */
@@ -90,6 +94,15 @@ struct sockmid_export {
 		uint32_t sockets, load;
 	} winner;
 	struct sockmid_conn conn;
+	/* Redirection: we own the socket's local address (first hop). */
+	bool addr_owner;
+	/* Redirection: where the importer takes the peer's packets. */
+	bool have_via;
+	struct sockmi_addr via;
+	/* Redirection onward: the connection to the address's owner; the
+	 * REROUTE went out on it (an UNDO is owed on a rollback). */
+	struct sockmid_conn oconn;
+	bool reroute_sent;
 	char from[SOCKMI_ADDRSTRLEN];	/* our end of the transfer */
 	char to_s[SOCKMI_ADDRSTRLEN];	/* the chosen importer, or "-" */
 	uint8_t *blob;			/* the checkpoint */
@@ -116,6 +129,10 @@ struct sockmid_import {
 	size_t blob_len, blob_have;
 	uint64_t stage_id;
 	uint32_t err;			/* why staging or activation failed */
+	struct sockmi_addr local;	/* our end of the transfer */
+	bool home;			/* redirect: we own the address */
+	bool have_via;			/* redirect: we answer at @via */
+	struct sockmi_addr via;
 	bool flow_added;		/* redirect: the ANSWER_AS flow */
 	char reason[SOCKMID_TEXT_MAX];
 };
@@ -124,6 +141,22 @@ struct sockmid_import {
 struct sockmid_accepted {
 	struct sockmid_accepted *next;
 	struct sockmid_conn conn;
+	uint64_t deadline;
+	char peer[SOCKMI_ADDRSTRLEN];
+	bool done;
+};
+
+/*
+ * The owner of a redirected connection's address, asked by the host the
+ * socket is on to redirect it to the next one (owner.c).
+ */
+struct sockmid_owner {
+	struct sockmid_owner *next;
+	struct sockmid_conn conn;
+	struct sockmi_tuple tuple;
+	struct sockmi_addr prev;	/* where it went before the REROUTE */
+	struct sockmi_addr via;		/* where it goes now */
+	bool applied;			/* the REROUTE is in force */
 	uint64_t deadline;
 	char peer[SOCKMI_ADDRSTRLEN];
 	bool done;
@@ -151,6 +184,8 @@ struct sockmid {
 	struct sockmid_import *imports;
 	struct sockmid_accepted *accepted;
 	unsigned int naccepted;
+	struct sockmid_owner *owners;
+	struct sockmid_rules rules;	/* the -j SOCKMI rules we added */
 	uint64_t orphans[SOCKMID_ORPHANS_MAX];
 	unsigned int norphans;
 	bool stopping;
@@ -229,6 +264,9 @@ void sockmid_export_offer(struct sockmid *d, const struct sockmid_hdr *h,
 void sockmid_export_kernel_abort(struct sockmid *d, uint64_t id);
 void sockmid_export_io(struct sockmid *d, struct sockmid_export *x,
 		       short revents);
+/* The connection to the address owner (redirection onward). */
+void sockmid_export_owner_io(struct sockmid *d, struct sockmid_export *x,
+			     short revents);
 void sockmid_export_timer(struct sockmid *d, struct sockmid_export *x,
 			  uint64_t now);
 uint64_t sockmid_export_wakeup(const struct sockmid_export *x);
@@ -255,5 +293,16 @@ void sockmid_import_event(struct sockmid *d, struct sockmid_import *s,
 			  enum sockmid_event ev, const char *reason);
 void sockmid_import_free(struct sockmid_import *s);
 void sockmid_accepted_free(struct sockmid_accepted *a);
+
+/* owner.c */
+/* A transfer connection began with REROUTE: serve it as the owner. */
+void sockmid_owner_start(struct sockmid *d, struct sockmid_accepted *a,
+			 const struct sockmid_hdr *h,
+			 const struct sockmid_msg *m, int fill);
+void sockmid_owner_io(struct sockmid *d, struct sockmid_owner *o,
+		      short revents);
+void sockmid_owner_timer(struct sockmid *d, struct sockmid_owner *o,
+			 uint64_t now);
+void sockmid_owner_free(struct sockmid_owner *o);
 
 #endif /* SOCKMID_DAEMON_H */

@@ -7,8 +7,15 @@
  * addresses, the address moves with it (RELEASE_ADDR here, TAKE_ADDR on
  * the importer) and the hold the kernel keeps after the commit is lifted
  * once the importer confirms. Otherwise both hosts keep their addresses
- * and the commit installs a REDIRECT flow of xt_SOCKMI towards the
- * importer, which answers as this host (ANSWER_AS, import.c).
+ * and the address's owner redirects the peer's packets to the host the
+ * socket is on, which answers as the owner (ANSWER_AS, import.c):
+ *  - we own the address (first hop): the commit installs a REDIRECT flow
+ *    towards the importer;
+ *  - the importer owns it (home): it drops its REDIRECT when it
+ *    activates; we commit plainly and drop our flows after DONE;
+ *  - a third host owns it (onward): before the commit we ask it to
+ *    redirect to the importer instead of us (REROUTE, owner.c), and to
+ *    redirect back (UNDO) if we roll back; we drop our flows after DONE.
  */
 
 #include <errno.h>
@@ -86,6 +93,8 @@ void sockmid_export_start(struct sockmid *d, const struct sockmi_msg *ev)
 	}
 	if (sockmid_config_takeover(&d->cfg, &x->tuple.local))
 		x->flags |= SOCKMID_REQ_TAKEOVER;
+	else
+		x->addr_owner = sockmid_addr_is_local(&x->tuple.local);
 	x->state = SOCKMID_S_NEGOTIATE;
 	x->started = now;
 	x->deadline = now + d->cfg.timeout_ms;
@@ -93,6 +102,7 @@ void sockmid_export_start(struct sockmid *d, const struct sockmi_msg *ev)
 	snprintf(x->from, sizeof(x->from), "-");
 	snprintf(x->to_s, sizeof(x->to_s), "-");
 	sockmid_conn_init(&x->conn);
+	sockmid_conn_init(&x->oconn);
 	x->next = d->exports;
 	d->exports = x;
 
@@ -101,7 +111,8 @@ void sockmid_export_start(struct sockmid *d, const struct sockmi_msg *ev)
 		 x->flags & SOCKMID_REQ_TO ? "to " : "any host",
 		 x->flags & SOCKMID_REQ_TO ?
 		 sockmi_addr_format(&x->to, false, to, sizeof(to)) : "",
-		 sockmid_takeover_mode(x) ? "address takeover" : "redirect");
+		 sockmid_takeover_mode(x) ? "address takeover" :
+		 x->addr_owner ? "redirect" : "redirect, owned elsewhere");
 	if (d->stopping) {
 		sockmid_export_event(d, x, SOCKMID_E_SHUTDOWN,
 				     "sockmid is shutting down");
@@ -269,7 +280,24 @@ static void sockmid_export_record(struct sockmid *d, struct sockmid_export *x,
 	case SOCKMID_MSG_STAGED:
 		log_debug("export %" PRIu64 ": staged as %" PRIu64 " on the importer",
 			  x->id, m->staged.stage_id);
-		sockmid_export_event(d, x, SOCKMID_E_STAGED, NULL);
+		if (sockmid_takeover_mode(x)) {
+			sockmid_export_event(d, x, SOCKMID_E_STAGED, NULL);
+			break;
+		}
+		if (!(m->staged.flags & SOCKMID_STAGED_HOME) &&
+		    (!(m->staged.flags & SOCKMID_STAGED_VIA) ||
+		     m->staged.via.family != x->tuple.family)) {
+			sockmid_export_event(d, x, SOCKMID_E_BAD_MSG,
+					     "the importer gave no address of the connection's family to redirect to");
+			break;
+		}
+		x->have_via = m->staged.flags & SOCKMID_STAGED_VIA;
+		x->via = m->staged.via;
+		x->via.has_port = false;
+		sockmid_export_event(d, x, x->addr_owner ||
+				     (m->staged.flags & SOCKMID_STAGED_HOME) ?
+				     SOCKMID_E_STAGED : SOCKMID_E_STAGED_ONWARD,
+				     NULL);
 		break;
 	case SOCKMID_MSG_REFUSED:
 		snprintf(why, sizeof(why), "the importer refused: %s",
@@ -389,6 +417,147 @@ void sockmid_export_timer(struct sockmid *d, struct sockmid_export *x,
 		sockmid_export_request(d, x);
 }
 
+/*
+ * Onward: ask the owner of the socket's address (its daemon listens on
+ * our port, at that address) to redirect the peer's packets to the
+ * importer. Its answer comes through sockmid_export_owner_io().
+ */
+static int sockmid_export_reroute(struct sockmid *d, struct sockmid_export *x,
+				  char *why, size_t whylen)
+{
+	struct sockmid_msg m = { .type = SOCKMID_MSG_REROUTE };
+	struct sockaddr_storage ss = { 0 };
+	char addr[SOCKMI_ADDRSTRLEN];
+	socklen_t sl;
+	int ret;
+
+	if (x->tuple.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr = x->tuple.local.in;
+		sin->sin_port = htons(d->cfg.port);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = x->tuple.local.in6;
+		sin6->sin6_port = htons(d->cfg.port);
+		sl = sizeof(*sin6);
+	}
+	sockmid_sa_format((struct sockaddr *)&ss, addr, sizeof(addr));
+	x->oconn.fd = socket(ss.ss_family,
+			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (x->oconn.fd < 0 ||
+	    (connect(x->oconn.fd, (struct sockaddr *)&ss, sl) &&
+	     errno != EINPROGRESS)) {
+		snprintf(why, whylen, "cannot reach the address owner at %s: %s",
+			 addr, strerror(errno));
+		return SOCKMID_E_REROUTE_FAIL;
+	}
+	x->oconn.connecting = true;
+	/* The owner's id is learnt from its answer. */
+	x->oconn.xid = x->id;
+	m.reroute.tuple = x->tuple;
+	m.reroute.via = x->via;
+	ret = sockmid_conn_queue(d, &x->oconn, &m);
+	if (ret) {
+		snprintf(why, whylen, "cannot ask the address owner: %s",
+			 strerror(-ret));
+		return SOCKMID_E_REROUTE_FAIL;
+	}
+	log_info("export %" PRIu64 ": asking the address owner %s to redirect to %s",
+		 x->id, addr, x->to_s);
+	return -1;
+}
+
+/* Rolling back: the owner redirects to us again, if it was asked. */
+static void sockmid_export_undo(struct sockmid *d, struct sockmid_export *x)
+{
+	struct sockmid_msg m = { .type = SOCKMID_MSG_UNDO };
+
+	if (!x->reroute_sent)
+		return;
+	if (x->oconn.fd < 0 || x->oconn.connecting ||
+	    sockmid_conn_queue(d, &x->oconn, &m)) {
+		log_err("export %" PRIu64 ": cannot tell the address owner to redirect back here; the connection stays unreachable until its flow is fixed (sockmictl flows)",
+			x->id);
+		return;
+	}
+	sockmid_conn_drain(&x->oconn, 500);
+	log_info("export %" PRIu64 ": asked the address owner to redirect back here",
+		 x->id);
+}
+
+void sockmid_export_owner_io(struct sockmid *d, struct sockmid_export *x,
+			     short revents)
+{
+	char why[SOCKMID_TEXT_MAX + 64];
+	struct sockmid_hdr h;
+	struct sockmid_msg m;
+	int ret, r, err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (x->oconn.connecting) {
+		if (getsockopt(x->oconn.fd, SOL_SOCKET, SO_ERROR, &err, &sl))
+			err = errno;
+		if (err) {
+			snprintf(why, sizeof(why),
+				 "cannot reach the address owner's sockmid: %s",
+				 strerror(err));
+			sockmid_conn_close(&x->oconn);
+			sockmid_export_event(d, x, SOCKMID_E_REROUTE_FAIL, why);
+			return;
+		}
+		x->oconn.connecting = false;
+		revents |= POLLOUT;
+	}
+	if (revents & POLLOUT) {
+		ret = sockmid_conn_flush(&x->oconn);
+		if (ret) {
+			snprintf(why, sizeof(why), "connection to the address owner: %s",
+				 strerror(-ret));
+			sockmid_export_event(d, x, SOCKMID_E_REROUTE_FAIL, why);
+			return;
+		}
+		/* The REROUTE is on its way: an UNDO is owed on rollback. */
+		x->reroute_sent = true;
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	ret = sockmid_conn_fill(&x->oconn);
+	while (x->state != SOCKMID_S_END &&
+	       (r = sockmid_conn_next(d, &x->oconn, &h, &m, why, sizeof(why))) != 0) {
+		if (r < 0 || h.xid != x->id || m.type != SOCKMID_MSG_REROUTED) {
+			if (r > 0)
+				snprintf(why, sizeof(why), "unexpected %s record",
+					 sockmid_msg_name(m.type));
+			sockmid_log_drop("export %" PRIu64 ": bad record from the address owner: %s",
+					 x->id, why);
+			sockmid_export_event(d, x, SOCKMID_E_REROUTE_FAIL, why);
+			return;
+		}
+		if (m.result.err) {
+			snprintf(why, sizeof(why), "the address owner refused to redirect: %s",
+				 m.result.text);
+			sockmid_export_event(d, x, SOCKMID_E_REROUTE_FAIL, why);
+			return;
+		}
+		log_info("export %" PRIu64 ": the address owner redirects to %s",
+			 x->id, x->to_s);
+		sockmid_export_event(d, x, SOCKMID_E_REROUTED, NULL);
+	}
+	if (ret && x->state == SOCKMID_S_REROUTE) {
+		snprintf(why, sizeof(why), "connection to the address owner %s",
+			 ret == -EPIPE ? "closed" : strerror(-ret));
+		sockmid_export_event(d, x, SOCKMID_E_REROUTE_FAIL, why);
+	} else if (ret) {
+		/* Done with it: it closes once we committed. */
+		sockmid_conn_close(&x->oconn);
+	}
+}
+
 /* The actions of an edge; returns the event an action raised, or -1. */
 static int sockmid_export_act(struct sockmid *d, struct sockmid_export *x,
 			      enum sockmid_action a, char *why, size_t whylen)
@@ -431,16 +600,14 @@ static int sockmid_export_act(struct sockmid *d, struct sockmid_export *x,
 		x->conn.xid = x->id;
 		return -1;
 	case SOCKMID_A_KERNEL_COMMIT:
-		if (sockmid_takeover_mode(x)) {
+		/* Not the address owner: the hold stays until DONE. */
+		if (sockmid_takeover_mode(x) || !x->addr_owner)
 			ret = sockmid_kernel_by_id(&d->k, SOCKMI_CMD_COMMIT, x->id,
 						   &e);
-		} else {
-			sockmid_sa_addr((struct sockaddr *)&x->winner.addr, &via);
-			via.has_port = false;
+		else
 			ret = sockmid_kernel_commit_flow(&d->k, x->id, &x->tuple,
 							 SOCKMI_FLOW_REDIRECT,
-							 &via, &e);
-		}
+							 &x->via, &e);
 		if (!ret)
 			return SOCKMID_E_COMMIT_OK;
 		snprintf(why, whylen, "COMMIT failed: %s",
@@ -492,14 +659,21 @@ static int sockmid_export_act(struct sockmid *d, struct sockmid_export *x,
 			sockmid_conn_drain(&x->conn, 200);
 		return -1;
 	case SOCKMID_A_LIFT_HOLD:
-		/* With redirection the REDIRECT flow replaced the hold. */
-		if (!sockmid_takeover_mode(x))
+		/* First hop: the REDIRECT flow replaced the hold. */
+		if (!sockmid_takeover_mode(x) && x->addr_owner)
 			return -1;
-		ret = sockmid_kernel_flow(&d->k, SOCKMI_CMD_DEL_FLOW, &x->tuple, 0,
-					  NULL, &e);
+		/* Takeover: the hold; otherwise our ANSWER_AS and the hold. */
+		ret = sockmid_kernel_flow(&d->k, SOCKMI_CMD_DEL_FLOW, &x->tuple,
+					  sockmid_takeover_mode(x) ?
+					  SOCKMI_FLOW_HOLD : -1, NULL, 0, &e);
 		if (ret && ret != -ENOENT)
-			log_err("export %" PRIu64 ": cannot lift the hold of the moved flow: %s",
+			log_err("export %" PRIu64 ": cannot remove the moved connection's flows: %s",
 				x->id, sockmi_nl_strerror(&e, buf, sizeof(buf)));
+		return -1;
+	case SOCKMID_A_REROUTE:
+		return sockmid_export_reroute(d, x, why, whylen);
+	case SOCKMID_A_UNDO_REROUTE:
+		sockmid_export_undo(d, x);
 		return -1;
 	default:
 		log_err("export %" PRIu64 ": action %s is not the exporter's",
@@ -553,6 +727,10 @@ void sockmid_export_event(struct sockmid *d, struct sockmid_export *x,
 			sockmid_conn_drain(&x->conn, 200);
 			sockmid_conn_close(&x->conn);
 		}
+		if (x->state == SOCKMID_S_END && x->oconn.fd >= 0) {
+			sockmid_conn_drain(&x->oconn, 200);
+			sockmid_conn_close(&x->oconn);
+		}
 		if (next < 0)
 			return;
 		ev = (enum sockmid_event)next;
@@ -573,6 +751,7 @@ void sockmid_export_free(struct sockmid_export *x)
 		    x->reason[0] ? " reason=\"" : "", x->reason,
 		    x->reason[0] ? "\"" : "");
 	sockmid_conn_close(&x->conn);
+	sockmid_conn_close(&x->oconn);
 	free(x->blob);
 	free(x);
 }

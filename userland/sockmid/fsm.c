@@ -22,6 +22,8 @@
 
 /* Every way out before the commit point gives the socket back. */
 #define X_ROLLBACK (A(KERNEL_ABORT) | A(SEND_ABORT))
+/* ... and, once the address owner was asked, its redirection too. */
+#define X_UNROUTE (X_ROLLBACK | A(UNDO_REROUTE))
 
 static const struct sockmid_edge
 sockmid_exporter[__SOCKMID_S_MAX][__SOCKMID_E_MAX] = {
@@ -44,6 +46,9 @@ sockmid_exporter[__SOCKMID_S_MAX][__SOCKMID_E_MAX] = {
 	},
 	[S(TRANSFER)] = {
 		[E(STAGED)] = GO(COMMIT, A(KERNEL_COMMIT)),
+		/* Redirection, neither we nor the importer own the address:
+		 * its owner redirects to the importer before the commit. */
+		[E(STAGED_ONWARD)] = GO(REROUTE, A(REROUTE)),
 		[E(REFUSED)] = END(ABORTED, A(KERNEL_ABORT)),
 		[E(KERNEL_ABORT)] = END(ABORTED, A(SEND_ABORT)),
 		[E(FAIL)] = END(ABORTED, X_ROLLBACK),
@@ -52,11 +57,24 @@ sockmid_exporter[__SOCKMID_S_MAX][__SOCKMID_E_MAX] = {
 		[E(BAD_MSG)] = END(ABORTED, X_ROLLBACK),
 		[E(SHUTDOWN)] = END(ABORTED, X_ROLLBACK),
 	},
+	[S(REROUTE)] = {
+		[E(REROUTED)] = GO(COMMIT, A(KERNEL_COMMIT)),
+		/* Refused: nothing changed there; unreachable or timed out:
+		 * the UNDO goes where the REROUTE went, if anywhere. */
+		[E(REROUTE_FAIL)] = END(ABORTED, X_UNROUTE),
+		[E(KERNEL_ABORT)] = END(ABORTED, A(SEND_ABORT) | A(UNDO_REROUTE)),
+		[E(FAIL)] = END(ABORTED, X_UNROUTE),
+		[E(TIMEOUT)] = END(ABORTED, X_UNROUTE),
+		[E(CONN_LOST)] = END(ABORTED, X_UNROUTE),
+		[E(BAD_MSG)] = END(ABORTED, X_UNROUTE),
+		[E(SHUTDOWN)] = END(ABORTED, X_UNROUTE),
+	},
 	[S(COMMIT)] = {
 		/* The commit point: from here on no rollback. */
 		[E(COMMIT_OK)] = GO(WAIT_DONE, A(RELEASE_ADDR) | A(SEND_COMMIT)),
-		/* Not committed (expired, refused): make sure it is thawed. */
-		[E(COMMIT_FAIL)] = END(ABORTED, X_ROLLBACK),
+		/* Not committed (expired, refused): make sure it is thawed,
+		 * and that the owner redirects to us again. */
+		[E(COMMIT_FAIL)] = END(ABORTED, X_UNROUTE),
 	},
 	[S(WAIT_DONE)] = {
 		[E(DONE)] = END(COMMITTED, A(LIFT_HOLD)),
@@ -121,7 +139,8 @@ const struct sockmid_edge *sockmid_fsm_step(enum sockmid_role role,
 					    enum sockmid_event event)
 {
 	static const struct sockmid_edge stay[__SOCKMID_S_MAX] = {
-		STAY(NEGOTIATE), STAY(CONNECT), STAY(TRANSFER), STAY(COMMIT),
+		STAY(NEGOTIATE), STAY(CONNECT), STAY(TRANSFER), STAY(REROUTE),
+		STAY(COMMIT),
 		STAY(WAIT_DONE), STAY(OFFERED), STAY(RECEIVE), STAY(STAGE),
 		STAY(STAGED), STAY(ACTIVATE), STAY(END),
 	};
@@ -140,7 +159,8 @@ const char *sockmid_state_name(enum sockmid_state state)
 {
 	static const char *const names[__SOCKMID_S_MAX] = {
 		[S(NEGOTIATE)] = "negotiate", [S(CONNECT)] = "connect",
-		[S(TRANSFER)] = "transfer", [S(COMMIT)] = "commit",
+		[S(TRANSFER)] = "transfer", [S(REROUTE)] = "reroute",
+		[S(COMMIT)] = "commit",
 		[S(WAIT_DONE)] = "wait-done", [S(OFFERED)] = "offered",
 		[S(RECEIVE)] = "receive", [S(STAGE)] = "stage",
 		[S(STAGED)] = "staged", [S(ACTIVATE)] = "activate",
@@ -154,7 +174,9 @@ const char *sockmid_event_name(enum sockmid_event event)
 {
 	static const char *const names[__SOCKMID_E_MAX] = {
 		[E(DECIDE)] = "decide", [E(CONNECTED)] = "connected",
-		[E(STAGED)] = "staged", [E(REFUSED)] = "refused",
+		[E(STAGED)] = "staged", [E(STAGED_ONWARD)] = "staged-onward",
+		[E(REROUTED)] = "rerouted", [E(REROUTE_FAIL)] = "reroute-fail",
+		[E(REFUSED)] = "refused",
 		[E(COMMIT_OK)] = "commit-ok", [E(COMMIT_FAIL)] = "commit-fail",
 		[E(DONE)] = "done", [E(DONE_FAIL)] = "done-fail",
 		[E(KERNEL_ABORT)] = "kernel-abort", [E(META)] = "meta",
@@ -201,6 +223,8 @@ const char *sockmid_action_name(enum sockmid_action action)
 	case A(TAKE_ADDR): return "take-addr";
 	case A(ACTIVATE): return "activate";
 	case A(SEND_DONE): return "send-done";
+	case A(REROUTE): return "reroute";
+	case A(UNDO_REROUTE): return "undo-reroute";
 	}
 	return "?";
 }

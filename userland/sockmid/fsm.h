@@ -36,6 +36,7 @@ enum sockmid_state {
 	SOCKMID_S_NEGOTIATE,	/* REQUEST sent, collecting OFFERs */
 	SOCKMID_S_CONNECT,	/* winner chosen, CONFIRM sent, connecting */
 	SOCKMID_S_TRANSFER,	/* META and DATA sent, waiting for STAGED */
+	SOCKMID_S_REROUTE,	/* the address owner is asked to redirect */
 	SOCKMID_S_COMMIT,	/* kernel COMMIT under way */
 	SOCKMID_S_WAIT_DONE,	/* committed, COMMIT sent, waiting for DONE */
 	/* importer */
@@ -53,6 +54,10 @@ enum sockmid_event {
 	SOCKMID_E_DECIDE,	/* X: an offer won (policy) */
 	SOCKMID_E_CONNECTED,	/* X: connected to the winner, state sent */
 	SOCKMID_E_STAGED,	/* X: STAGED received */
+	SOCKMID_E_STAGED_ONWARD, /* X: STAGED received; a third host owns the
+				  * address and must redirect to the importer */
+	SOCKMID_E_REROUTED,	/* X: the address owner redirects */
+	SOCKMID_E_REROUTE_FAIL,	/* X: it refused, or cannot be reached */
 	SOCKMID_E_REFUSED,	/* X: REFUSED received */
 	SOCKMID_E_COMMIT_OK,	/* X: our kernel COMMIT succeeded */
 	SOCKMID_E_COMMIT_FAIL,	/* X: our kernel COMMIT failed */
@@ -93,6 +98,9 @@ enum sockmid_action {
 	SOCKMID_A_TAKE_ADDR = 1U << 12,		/* M: takeover: add, announce */
 	SOCKMID_A_ACTIVATE = 1U << 13,		/* M: ACTIVATE (->) */
 	SOCKMID_A_SEND_DONE = 1U << 14,		/* M: DONE to the exporter */
+	SOCKMID_A_REROUTE = 1U << 15,		/* X: REROUTE to the owner */
+	SOCKMID_A_UNDO_REROUTE = 1U << 16,	/* X: UNDO to the owner, if
+						 * it was asked */
 };
 
 enum sockmid_result {
@@ -120,7 +128,7 @@ enum sockmid_result {
 struct sockmid_edge {
 	uint8_t next;
 	uint8_t result;
-	uint16_t actions;
+	uint32_t actions;
 	bool defined;
 };
 

@@ -5,6 +5,12 @@
  * fsm.c. The staged socket stays pending -- not importable, its packets
  * held by the kernel -- until the exporter's COMMIT arrives; any other
  * outcome unstages it.
+ *
+ * Redirection (no takeover): the exporter's address owner sends us the
+ * peer's packets; we take them at our own address, in the connection's
+ * family, and answer as the owner (ANSWER_AS, entered with the stage,
+ * removed with an unstage). When we own the address ourselves the
+ * connection comes home: our REDIRECT goes when we activate.
  */
 
 #include <errno.h>
@@ -296,6 +302,10 @@ void sockmid_accepted_io(struct sockmid *d, struct sockmid_accepted *a,
 		return;
 	}
 	a->done = true;
+	if (m.type == SOCKMID_MSG_REROUTE) {
+		sockmid_owner_start(d, a, &h, &m, fill);
+		return;
+	}
 	s = sockmid_import_find(d, h.sender, h.xid);
 	if (m.type != SOCKMID_MSG_META) {
 		sockmid_log_drop("transfer from %s refused: it begins with %s, not meta",
@@ -329,7 +339,11 @@ void sockmid_accepted_io(struct sockmid *d, struct sockmid_accepted *a,
 
 		sockmid_sa_addr((struct sockaddr *)&ss, &local);
 		sockmi_addr_format(&local, false, s->to, sizeof(s->to));
+		s->local = local;
+		s->local.has_port = false;
 	}
+	s->home = !sockmid_import_takeover(s) &&
+		  sockmid_addr_is_local(&s->tuple.local);
 	sockmid_import_event(d, s, SOCKMID_E_META, NULL);
 	/* DATA may have come along with META. */
 	sockmid_import_input(d, s, fill);
@@ -386,7 +400,6 @@ static int sockmid_import_stage(struct sockmid *d, struct sockmid_import *s,
 {
 	char buf[SOCKMI_NL_MSG_LEN + 32];
 	struct sockmi_nl_error e;
-	struct sockmi_addr as;
 	int ret;
 
 	if (sockmid_blob_check(s->blob, s->blob_len)) {
@@ -404,13 +417,26 @@ static int sockmid_import_stage(struct sockmid *d, struct sockmid_import *s,
 			 sockmi_nl_strerror(&e, buf, sizeof(buf)));
 		return SOCKMID_E_STAGE_FAIL;
 	}
-	if (sockmid_import_takeover(s))
+	if (sockmid_import_takeover(s) || s->home)
 		return SOCKMID_E_STAGE_OK;
-	/* Redirection: answer as the exporter's address. */
-	as = s->tuple.local;
-	as.has_port = false;
+	/*
+	 * Redirection: answer as the address owner. Its packets come to our
+	 * end of the transfer, or, in the other family, to the address we
+	 * reach the peer from.
+	 */
+	if (s->local.family == s->tuple.family) {
+		s->via = s->local;
+	} else if (!s->tuple.has_remote ||
+		   sockmid_route_source(&s->tuple.remote, &s->via)) {
+		s->err = EADDRNOTAVAIL;
+		snprintf(why, whylen, "no address of the connection's family to take its packets at");
+		sockmid_kernel_by_id(&d->k, SOCKMI_CMD_UNSTAGE, s->stage_id, &e);
+		return SOCKMID_E_STAGE_FAIL;
+	}
+	s->via.has_port = false;
+	s->have_via = true;
 	ret = sockmid_kernel_flow(&d->k, SOCKMI_CMD_NEW_FLOW, &s->tuple,
-				  SOCKMI_FLOW_ANSWER_AS, &as, &e);
+				  SOCKMI_FLOW_ANSWER_AS, &s->via, 0, &e);
 	if (ret) {
 		s->err = (uint32_t)-ret;
 		snprintf(why, whylen, "cannot answer as the exporter: %s",
@@ -468,6 +494,12 @@ static int sockmid_import_act(struct sockmid *d, struct sockmid_import *s,
 	case SOCKMID_A_SEND_STAGED:
 		m = (struct sockmid_msg){ .type = SOCKMID_MSG_STAGED };
 		m.staged.stage_id = s->stage_id;
+		if (s->home)
+			m.staged.flags |= SOCKMID_STAGED_HOME;
+		if (s->have_via) {
+			m.staged.flags |= SOCKMID_STAGED_VIA;
+			m.staged.via = s->via;
+		}
 		sockmid_import_send(d, s, &m);
 		return -1;
 	case SOCKMID_A_SEND_REFUSED:
@@ -484,8 +516,8 @@ static int sockmid_import_act(struct sockmid *d, struct sockmid_import *s,
 				s->xid, s->stage_id,
 				sockmi_nl_strerror(&e, buf, sizeof(buf)));
 		if (s->flow_added &&
-		    sockmid_kernel_flow(&d->k, SOCKMI_CMD_DEL_FLOW, &s->tuple, 0,
-					NULL, &e))
+		    sockmid_kernel_flow(&d->k, SOCKMI_CMD_DEL_FLOW, &s->tuple,
+					SOCKMI_FLOW_ANSWER_AS, NULL, 0, &e))
 			log_err("export %" PRIu64 ": cannot remove the answer-as flow: %s",
 				s->xid, sockmi_nl_strerror(&e, buf, sizeof(buf)));
 		return -1;
@@ -493,6 +525,18 @@ static int sockmid_import_act(struct sockmid *d, struct sockmid_import *s,
 		sockmid_import_take_addr(d, s);
 		return -1;
 	case SOCKMID_A_ACTIVATE:
+		/* Home: the peer's packets are ours again, not redirected. */
+		if (s->home) {
+			ret = sockmid_kernel_flow(&d->k, SOCKMI_CMD_DEL_FLOW,
+						  &s->tuple, SOCKMI_FLOW_REDIRECT,
+						  NULL, 0, &e);
+			if (ret && ret != -ENOENT)
+				log_err("export %" PRIu64 ": cannot stop redirecting the connection: %s",
+					s->xid, sockmi_nl_strerror(&e, buf, sizeof(buf)));
+			else if (!ret)
+				log_info("export %" PRIu64 ": home again, no longer redirected",
+					 s->xid);
+		}
 		ret = sockmid_kernel_by_id(&d->k, SOCKMI_CMD_ACTIVATE, s->stage_id,
 					   &e);
 		if (!ret)

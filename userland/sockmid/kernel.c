@@ -300,13 +300,14 @@ static int sockmid_put_tuple(struct nl_msg *msg, int type,
 }
 
 static int sockmid_put_flow(struct nl_msg *msg, const struct sockmi_tuple *t,
-			    uint8_t action, const struct sockmi_addr *via)
+			    int action, const struct sockmi_addr *via)
 {
 	struct nlattr *nest = sockmi_nest_start(msg, SOCKMI_A_FLOW);
 
 	if (!nest || sockmid_put_tuple(msg, SOCKMI_FLOW_A_TUPLE, t) ||
-	    (via && (nla_put_u8(msg, SOCKMI_FLOW_A_ACTION, action) ||
-		     sockmi_put_addr(msg, SOCKMI_FLOW_A_VIA, via))))
+	    (action >= 0 &&
+	     nla_put_u8(msg, SOCKMI_FLOW_A_ACTION, (uint8_t)action)) ||
+	    (via && sockmi_put_addr(msg, SOCKMI_FLOW_A_VIA, via)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -331,19 +332,86 @@ int sockmid_kernel_commit_flow(struct sockmid_kernel *k, uint64_t id,
 }
 
 int sockmid_kernel_flow(struct sockmid_kernel *k, uint8_t cmd,
-			const struct sockmi_tuple *t, uint8_t action,
-			const struct sockmi_addr *via,
+			const struct sockmi_tuple *t, int action,
+			const struct sockmi_addr *via, uint32_t flags,
 			struct sockmi_nl_error *e)
 {
 	struct nl_msg *msg = sockmi_nl_msg_new(k->req, cmd, 0);
 	int ret;
 
-	if (!msg || sockmid_put_flow(msg, t, action, via)) {
+	if (!msg || sockmid_put_flow(msg, t, action, via) ||
+	    (flags && nla_put_u32(msg, SOCKMI_A_FLAGS, flags))) {
 		nlmsg_free(msg);
 		return sockmid_kernel_oom(e);
 	}
 	ret = sockmi_nl_request(k->req, msg, NULL, NULL, e);
 	nlmsg_free(msg);
+	return ret;
+}
+
+struct sockmid_flow_find {
+	const struct sockmi_tuple *t;
+	struct sockmi_flow *out;
+	bool found;
+};
+
+static bool sockmid_addr_same(const struct sockmi_addr *a,
+			      const struct sockmi_addr *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return false;
+	return a->family == AF_INET ? !memcmp(&a->in, &b->in, sizeof(a->in)) :
+				      !memcmp(&a->in6, &b->in6, sizeof(a->in6));
+}
+
+static int sockmid_flow_find_cb(const struct sockmi_msg *m, void *arg)
+{
+	struct sockmid_flow_find *f = arg;
+	const struct sockmi_flow *fl = &m->flow;
+
+	/* Holds are listed too; an xt_SOCKMI flow wins over a hold. */
+	if (!sockmi_msg_has(m, SOCKMI_A_FLOW) || !fl->tuple.has_remote ||
+	    fl->tuple.family != f->t->family ||
+	    !sockmid_addr_same(&fl->tuple.local, &f->t->local) ||
+	    !sockmid_addr_same(&fl->tuple.remote, &f->t->remote))
+		return 0;
+	if (!f->found || fl->action != SOCKMI_FLOW_HOLD) {
+		*f->out = *fl;
+		f->found = true;
+	}
+	return 0;
+}
+
+int sockmid_kernel_flows(struct sockmid_kernel *k,
+			 int (*cb)(const struct sockmi_msg *m, void *arg),
+			 void *arg, struct sockmi_nl_error *e)
+{
+	struct sockmid_kernel_cb c = { cb, arg };
+	struct nl_msg *msg;
+	int ret;
+
+	msg = sockmi_nl_msg_new(k->req, SOCKMI_CMD_GET_FLOW, NLM_F_DUMP);
+	if (!msg)
+		return sockmid_kernel_oom(e);
+	ret = sockmi_nl_request(k->req, msg, sockmid_kernel_msg, &c, e);
+	nlmsg_free(msg);
+	return ret;
+}
+
+int sockmid_kernel_flow_get(struct sockmid_kernel *k,
+			    const struct sockmi_tuple *t,
+			    struct sockmi_flow *flow, struct sockmi_nl_error *e)
+{
+	struct sockmid_flow_find f = { .t = t, .out = flow };
+	int ret;
+
+	ret = sockmid_kernel_flows(k, sockmid_flow_find_cb, &f, e);
+	if (!ret && !f.found) {
+		memset(e, 0, sizeof(*e));
+		e->err = ENOENT;
+		snprintf(e->msg, sizeof(e->msg), "no flow for the connection");
+		return -ENOENT;
+	}
 	return ret;
 }
 

@@ -70,11 +70,25 @@ int sockmid_kernel_commit_flow(struct sockmid_kernel *k, uint64_t id,
 			       const struct sockmi_addr *via,
 			       struct sockmi_nl_error *e);
 
-/* NEW_FLOW (with @action and @via) or DEL_FLOW (@via NULL) of a tuple. */
+/*
+ * NEW_FLOW or DEL_FLOW of a tuple: @action (enum sockmi_flow_action, or
+ * -1 for none: DEL_FLOW of every flow of the tuple), @via (or NULL),
+ * @flags (enum sockmi_flow_flags).
+ */
 int sockmid_kernel_flow(struct sockmid_kernel *k, uint8_t cmd,
-			const struct sockmi_tuple *t, uint8_t action,
-			const struct sockmi_addr *via,
+			const struct sockmi_tuple *t, int action,
+			const struct sockmi_addr *via, uint32_t flags,
 			struct sockmi_nl_error *e);
+
+/* GET_FLOW: @cb on each flow (holds first); @cb makes no requests. */
+int sockmid_kernel_flows(struct sockmid_kernel *k,
+			 int (*cb)(const struct sockmi_msg *m, void *arg),
+			 void *arg, struct sockmi_nl_error *e);
+
+/* GET_FLOW: the xt_SOCKMI flow of a tuple, else its hold; -ENOENT. */
+int sockmid_kernel_flow_get(struct sockmid_kernel *k,
+			    const struct sockmi_tuple *t,
+			    struct sockmi_flow *flow, struct sockmi_nl_error *e);
 
 /*
  * GET_STAGED: @cb on each staged socket and export in progress. @cb must

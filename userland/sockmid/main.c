@@ -36,11 +36,14 @@ static void sockmid_usage(FILE *f)
 		"Usage: sockmid [--group ADDR] [--port N] [--iface IF] [--peer ADDR[:PORT]]...\n"
 		"               [--key FILE | --insecure] [--policy first|least-loaded]\n"
 		"               [--timeout MS] [--window MS] [--takeover ADDR[/PLEN]]...\n"
-		"               [--config FILE] [--foreground] [--verbose]\n"
+		"               [--no-rules] [--config FILE] [--foreground] [--verbose]\n"
 		"       sockmid --help | --version\n"
 		"\n"
 		"The SockMi daemon: negotiates where exported TCP sockets go, carries\n"
 		"their state there, encrypted and authenticated, and commits the move.\n"
+		"At start it adds `-t raw -A PREROUTING -j SOCKMI` for iptables and\n"
+		"ip6tables where missing (XTABLES_LIBDIR must reach libxt_SOCKMI.so)\n"
+		"and removes them at exit; --no-rules leaves them to the administrator.\n"
 		"Options may also be set in %s (same names, no dashes).\n"
 		"See sockmid(8).\n", SOCKMID_CONF_DEFAULT);
 }

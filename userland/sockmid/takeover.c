@@ -134,15 +134,14 @@ out:
 	return ret;
 }
 
-int sockmid_route_ifindex(const struct sockmi_addr *addr)
+int sockmid_route_source(const struct sockmi_addr *addr,
+			 struct sockmi_addr *src)
 {
 	struct sockmi_addr want = sockmid_addr_unmapped(addr);
 	const struct sockmi_addr *dst = &want;
 	struct sockaddr_storage ss = { 0 };
-	struct sockmi_addr src;
 	socklen_t sl;
-	uint8_t plen;
-	int fd, ret, ifindex;
+	int fd, ret;
 
 	if (dst->family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -170,13 +169,25 @@ int sockmid_route_ifindex(const struct sockmi_addr *addr)
 		return ret;
 	}
 	close(fd);
+	memset(src, 0, sizeof(*src));
 	if (dst->family == AF_INET)
-		sockmi_addr_set(&src, AF_INET,
+		sockmi_addr_set(src, AF_INET,
 				&((struct sockaddr_in *)&ss)->sin_addr, 4);
 	else
-		sockmi_addr_set(&src, AF_INET6,
+		sockmi_addr_set(src, AF_INET6,
 				&((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-	ret = sockmid_addr_lookup(&src, &ifindex, &plen);
+	return 0;
+}
+
+int sockmid_route_ifindex(const struct sockmi_addr *addr)
+{
+	struct sockmi_addr src;
+	uint8_t plen;
+	int ret, ifindex;
+
+	ret = sockmid_route_source(addr, &src);
+	if (!ret)
+		ret = sockmid_addr_lookup(&src, &ifindex, &plen);
 	return ret ? ret : ifindex;
 }
 

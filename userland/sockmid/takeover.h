@@ -51,6 +51,10 @@ int sockmid_addr_change(bool add, int ifindex, const struct sockmi_addr *a,
  */
 int sockmid_route_ifindex(const struct sockmi_addr *dst);
 
+/* The source address this host would use to reach @dst; 0 or -errno. */
+int sockmid_route_source(const struct sockmi_addr *dst,
+			 struct sockmi_addr *src);
+
 /**
  * sockmid_announce - tell the link that @a is now at this interface
  * @ifindex: the interface

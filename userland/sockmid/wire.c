@@ -48,6 +48,9 @@ const char *sockmid_msg_name(unsigned int type)
 	case SOCKMID_MSG_COMMIT: return "commit";
 	case SOCKMID_MSG_ABORT: return "abort";
 	case SOCKMID_MSG_DONE: return "done";
+	case SOCKMID_MSG_REROUTE: return "reroute";
+	case SOCKMID_MSG_REROUTED: return "rerouted";
+	case SOCKMID_MSG_UNDO: return "undo";
 	default: return NULL;
 	}
 }
@@ -300,15 +303,30 @@ int sockmid_msg_encode(const struct sockmid_msg *m, uint8_t *buf, size_t cap)
 		wr_bytes(&w, m->data.data, m->data.len);
 		break;
 	case SOCKMID_MSG_STAGED:
+		if (m->staged.flags & ~(uint32_t)__SOCKMID_STAGED_ALL)
+			return -EINVAL;
 		wr_u64(&w, m->staged.stage_id);
+		wr_u32(&w, m->staged.flags);
+		if (m->staged.flags & SOCKMID_STAGED_VIA)
+			ret = wr_addr(&w, &m->staged.via);
+		break;
+	case SOCKMID_MSG_REROUTE:
+		if (!m->reroute.tuple.has_remote ||
+		    m->reroute.via.family != m->reroute.tuple.family)
+			return -EINVAL;
+		ret = wr_tuple(&w, &m->reroute.tuple);
+		if (!ret)
+			ret = wr_addr(&w, &m->reroute.via);
 		break;
 	case SOCKMID_MSG_REFUSED:
 	case SOCKMID_MSG_ABORT:
 	case SOCKMID_MSG_DONE:
+	case SOCKMID_MSG_REROUTED:
 		wr_u32(&w, m->result.err);
 		ret = wr_text(&w, m->result.text);
 		break;
 	case SOCKMID_MSG_COMMIT:
+	case SOCKMID_MSG_UNDO:
 		break;
 	default:
 		return -EINVAL;
@@ -365,14 +383,28 @@ int sockmid_msg_decode(uint8_t type, const uint8_t *buf, size_t len,
 		break;
 	case SOCKMID_MSG_STAGED:
 		m->staged.stage_id = rd_u64(&r);
+		m->staged.flags = rd_u32(&r);
+		if (m->staged.flags & ~(uint32_t)__SOCKMID_STAGED_ALL)
+			return -EBADMSG;
+		if (m->staged.flags & SOCKMID_STAGED_VIA)
+			rd_addr(&r, &m->staged.via);
+		break;
+	case SOCKMID_MSG_REROUTE:
+		rd_tuple(&r, &m->reroute.tuple);
+		rd_addr(&r, &m->reroute.via);
+		if (!r.fail && (!m->reroute.tuple.has_remote ||
+				m->reroute.via.family != m->reroute.tuple.family))
+			return -EBADMSG;
 		break;
 	case SOCKMID_MSG_REFUSED:
 	case SOCKMID_MSG_ABORT:
 	case SOCKMID_MSG_DONE:
+	case SOCKMID_MSG_REROUTED:
 		m->result.err = rd_u32(&r);
 		rd_text(&r, m->result.text);
 		break;
 	case SOCKMID_MSG_COMMIT:
+	case SOCKMID_MSG_UNDO:
 		break;
 	default:
 		return -EBADMSG;

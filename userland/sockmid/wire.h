@@ -78,6 +78,22 @@ enum sockmid_msg_type {
 	SOCKMID_MSG_COMMIT = 20,	/* the original is gone: activate */
 	SOCKMID_MSG_ABORT = 21,		/* the original lives on: drop yours */
 	SOCKMID_MSG_DONE = 22,		/* importer: activated, or why not */
+	/* Redirection, TCP, exporter -> the owner of the socket's address
+	 * (a connection of its own, see docs/commit-protocol.md). */
+	SOCKMID_MSG_REROUTE = 23,	/* redirect the flow to @via instead */
+	SOCKMID_MSG_REROUTED = 24,	/* owner: done, or why not */
+	SOCKMID_MSG_UNDO = 25,		/* redirect it where it went before */
+};
+
+/* Flags of STAGED. */
+enum sockmid_staged_flags {
+	/* The importer owns the socket's local address: the connection
+	 * comes home, the importer drops its REDIRECT when it activates. */
+	SOCKMID_STAGED_HOME = 1U << 0,
+	/* Redirection: @via, the importer's address the peer's packets are
+	 * to be sent to, follows. */
+	SOCKMID_STAGED_VIA = 1U << 1,
+	__SOCKMID_STAGED_ALL = SOCKMID_STAGED_HOME | SOCKMID_STAGED_VIA
 };
 
 /* enum sockmid_msg_type is a datagram type (else a TCP record type). */
@@ -113,11 +129,14 @@ struct sockmid_hdr {
  * @meta: META: as REQUEST, plus the length of the checkpoint that follows
  *	in DATA records
  * @data: DATA: @len bytes at @data (pointing into the decoded buffer)
- * @staged: STAGED: the importer's stage id
- * @result: REFUSED, ABORT, DONE: a positive errno (0: DONE succeeded) and
- *	a text for the logs
+ * @staged: STAGED: the importer's stage id, enum sockmid_staged_flags and,
+ *	with SOCKMID_STAGED_VIA, the address it answers the peer at
+ * @reroute: REROUTE: the connection (as its socket sees it: the local
+ *	address is the owner's) and the importer's address to redirect to
+ * @result: REFUSED, ABORT, DONE, REROUTED: a positive errno (0: DONE or
+ *	REROUTED succeeded) and a text for the logs
  *
- * COMMIT has no body.
+ * COMMIT and UNDO have no body.
  */
 struct sockmid_msg {
 	uint8_t type;
@@ -149,7 +168,13 @@ struct sockmid_msg {
 		} data;
 		struct {
 			uint64_t stage_id;
+			uint32_t flags;
+			struct sockmi_addr via;
 		} staged;
+		struct {
+			struct sockmi_tuple tuple;
+			struct sockmi_addr via;
+		} reroute;
 		struct {
 			uint32_t err;
 			char text[SOCKMID_TEXT_MAX];

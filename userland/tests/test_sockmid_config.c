@@ -77,6 +77,7 @@ int main(void)
 		    "takeover 10.0.0.100/24\n"
 		    "takeover 10.0.0.101\n"
 		    "verbose\n"
+		    "no-rules\n"
 		    "foreground",
 		    err, sizeof(err));
 	if (!tap_ok(&t, ret == 0, "parses a file using every form"))
@@ -93,8 +94,8 @@ int main(void)
 	tap_ok(&t, c.ntakeover == 2 && addr_is(&c.takeover[0].addr, "10.0.0.100") &&
 		   c.takeover[0].plen == 24 && c.takeover[1].plen == 32,
 	       "takeover ADDR/PLEN, and /32 by default");
-	tap_ok(&t, c.verbose && c.foreground && !c.insecure,
-	       "flags, the last line without a newline");
+	tap_ok(&t, c.verbose && c.foreground && !c.insecure && c.no_rules,
+	       "flags (no-rules too), the last line without a newline");
 	tap_ok(&t, sockmid_config_takeover(&c, &c.takeover[1].addr) == &c.takeover[1] &&
 		   !sockmid_config_takeover(&c, &c.peers[0]),
 	       "takeover addresses are looked up");
@@ -125,6 +126,7 @@ int main(void)
 	refuses(&t, "port =\n", "missing value after '='");
 	refuses(&t, "= 5\n", "missing key");
 	refuses(&t, "insecure yes\n", "insecure: takes no value");
+	refuses(&t, "no-rules 1\n", "no-rules: takes no value");
 	refuses(&t, "port 1\nport 2\n", "test.conf:2: port: given twice");
 	refuses(&t, "port 0\n", "port out of range");
 	refuses(&t, "port 65536\n", "port out of range");

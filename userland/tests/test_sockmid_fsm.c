@@ -31,7 +31,8 @@
 #define R(x) SOCKMID_R_##x
 
 static const enum sockmid_state x_states[] = {
-	S(NEGOTIATE), S(CONNECT), S(TRANSFER), S(COMMIT), S(WAIT_DONE),
+	S(NEGOTIATE), S(CONNECT), S(TRANSFER), S(REROUTE), S(COMMIT),
+	S(WAIT_DONE),
 };
 static const enum sockmid_state m_states[] = {
 	S(OFFERED), S(RECEIVE), S(STAGE), S(STAGED), S(ACTIVATE),
@@ -50,7 +51,7 @@ static bool is_failure(enum sockmid_event ev)
 	       ev == E(COMMIT_FAIL) || ev == E(KERNEL_ABORT) ||
 	       ev == E(ABORT) || ev == E(STAGE_FAIL) ||
 	       ev == E(OTHER_WON) || ev == E(ACTIVATE_FAIL) ||
-	       ev == E(DONE_FAIL);
+	       ev == E(DONE_FAIL) || ev == E(REROUTE_FAIL);
 }
 
 static void test_edges(struct tap *t)
@@ -63,7 +64,7 @@ static void test_edges(struct tap *t)
 	int ev, s;
 
 	/* Exporter, before the commit point: every failure rolls back. */
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		for (ev = 0; ev < __SOCKMID_E_MAX; ev++) {
 			e = sockmid_fsm_step(SOCKMID_EXPORTER, x_states[i], ev);
 			if (!e->defined || !is_failure(ev))
@@ -95,7 +96,8 @@ static void test_edges(struct tap *t)
 				    (e->actions & A(KERNEL_ABORT)))
 					exclusive = false;
 				if ((e->actions & A(KERNEL_COMMIT)) &&
-				    (s != S(TRANSFER) || ev != E(STAGED)))
+				    (s != S(TRANSFER) || ev != E(STAGED)) &&
+				    (s != S(REROUTE) || ev != E(REROUTED)))
 					commit_once = false;
 				if ((e->actions & A(ACTIVATE)) &&
 				    (s != S(STAGED) || ev != E(COMMIT)))
@@ -119,7 +121,34 @@ static void test_edges(struct tap *t)
 	}
 	tap_ok(t, roles, "every edge stays within its role's machine");
 	tap_ok(t, exclusive, "no edge both commits and aborts");
-	tap_ok(t, commit_once, "the kernel COMMIT follows STAGED only");
+	tap_ok(t, commit_once,
+	       "the kernel COMMIT follows STAGED, or the owner's REROUTED, only");
+
+	/* Onward redirection: the owner is asked before the commit point,
+	 * and every rollback after it was asked also asks it back. */
+	e = sockmid_fsm_step(SOCKMID_EXPORTER, S(TRANSFER), E(STAGED_ONWARD));
+	tap_ok(t, e->defined && e->next == S(REROUTE) &&
+		   e->actions == A(REROUTE),
+	       "exporter: STAGED onward asks the address owner, commits nothing");
+	{
+		bool undo = true;
+
+		for (ev = 0; ev < __SOCKMID_E_MAX; ev++) {
+			e = sockmid_fsm_step(SOCKMID_EXPORTER, S(REROUTE), ev);
+			if (e->defined && e->next == S(END) &&
+			    !(e->actions & A(UNDO_REROUTE)))
+				undo = false;
+			e = sockmid_fsm_step(SOCKMID_EXPORTER, S(COMMIT), ev);
+			if (e->defined && e->result == R(ABORTED) &&
+			    !(e->actions & A(UNDO_REROUTE)))
+				undo = false;
+			e = sockmid_fsm_step(SOCKMID_EXPORTER, S(WAIT_DONE), ev);
+			if (e->defined && (e->actions & A(UNDO_REROUTE)))
+				undo = false;
+		}
+		tap_ok(t, undo,
+		       "exporter: every rollback once the owner was asked undoes it, none after the commit point");
+	}
 	tap_ok(t, after, "after the commit point nothing aborts");
 
 	/* Importer: a staged socket is unstaged on every way but COMMIT. */

@@ -77,6 +77,20 @@ static unsigned int examples(struct sockmid_msg *m, uint8_t *data)
 	m[n].type = SOCKMID_MSG_STAGED;
 	m[n].staged.stage_id = 42;
 	n++;
+	m[n].type = SOCKMID_MSG_STAGED;
+	m[n].staged.stage_id = 43;
+	m[n].staged.flags = SOCKMID_STAGED_VIA;
+	m[n].staged.via = m[n - 3].meta.tuple.remote;
+	n++;
+	m[n].type = SOCKMID_MSG_REROUTE;
+	m[n].reroute.tuple = tuple4();
+	m[n].reroute.via = m[n].reroute.tuple.remote;
+	n++;
+	m[n].type = SOCKMID_MSG_REROUTED;
+	strcpy(m[n].result.text, "redirected");
+	n++;
+	m[n].type = SOCKMID_MSG_UNDO;
+	n++;
 	m[n].type = SOCKMID_MSG_REFUSED;
 	m[n].result.err = ENOSPC;
 	strcpy(m[n].result.text, "STAGE failed: the staging list is full");
@@ -127,8 +141,17 @@ static bool msg_eq(const struct sockmid_msg *a, const struct sockmid_msg *b)
 		return a->data.len == b->data.len &&
 		       !memcmp(a->data.data, b->data.data, a->data.len);
 	case SOCKMID_MSG_STAGED:
-		return a->staged.stage_id == b->staged.stage_id;
+		return a->staged.stage_id == b->staged.stage_id &&
+		       a->staged.flags == b->staged.flags &&
+		       (!(a->staged.flags & SOCKMID_STAGED_VIA) ||
+			(a->staged.via.family == b->staged.via.family &&
+			 a->staged.via.in.s_addr == b->staged.via.in.s_addr));
+	case SOCKMID_MSG_REROUTE:
+		return tuple_eq(&a->reroute.tuple, &b->reroute.tuple) &&
+		       a->reroute.via.family == b->reroute.via.family &&
+		       a->reroute.via.in.s_addr == b->reroute.via.in.s_addr;
 	case SOCKMID_MSG_COMMIT:
+	case SOCKMID_MSG_UNDO:
 		return true;
 	default:
 		return a->result.err == b->result.err &&
@@ -138,7 +161,7 @@ static bool msg_eq(const struct sockmid_msg *a, const struct sockmid_msg *b)
 
 static void test_codec(struct tap *t)
 {
-	struct sockmid_msg m[11], out;
+	struct sockmid_msg m[16], out;
 	uint8_t data[1000], buf[4096];
 	unsigned int i, n = examples(m, data);
 	bool all = true, prefixes = true, trailing = true;
@@ -172,7 +195,7 @@ static void test_codec(struct tap *t)
 			trailing = false;
 		}
 	}
-	tap_ok(t, n == 11 && all, "every message type round-trips (%u)", n);
+	tap_ok(t, n == 15 && all, "every message type round-trips (%u)", n);
 	tap_ok(t, prefixes, "truncated bodies are refused");
 	tap_ok(t, trailing, "bodies with trailing bytes are refused");
 
