@@ -19,7 +19,8 @@ need python3
 
 T="$REPO/tests/lib/sockmi_test.py"
 BYTES=${MIGRATE_BYTES:-3000000}
-# Paced, so the stream is still flowing when the socket moves.
+# Paced, and the peer keeps its last byte back until released (goN), so the
+# stream is still flowing when the socket moves, however slow the run.
 RATE=${MIGRATE_RATE:-300000}
 tmp=$(mktemp -d)
 modules_load
@@ -39,7 +40,8 @@ owner_pid() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["p
 n A python3 "$T" serve 7001 "$tmp/s1" "$BYTES" --rate "$RATE" >"$tmp/serve1.log" 2>&1 &
 srv=$!
 wait_for listening A 7001
-n peer python3 "$T" peer 10.77.0.100 7001 "$BYTES" --rate "$RATE" >"$tmp/peer1.log" 2>&1 &
+n peer python3 "$T" peer 10.77.0.100 7001 "$BYTES" --rate "$RATE" \
+	--release "$tmp/go1" >"$tmp/peer1.log" 2>&1 &
 peer=$!
 check "process hand-over: the server accepted" wait_file "$tmp/s1.owner"
 id=$(n A python3 "$T" export "$(owner_pid "$tmp/s1.owner")" \
@@ -47,6 +49,7 @@ id=$(n A python3 "$T" export "$(owner_pid "$tmp/s1.owner")" \
 expect "process hand-over: export to own address" "$id" "[0-9]*"
 n A python3 "$T" resume "$tmp/s1" "$BYTES" >"$tmp/resume1.log" 2>&1 &
 res=$!
+touch "$tmp/go1"
 check_wait "process hand-over: importer finished the stream" "$res"
 check_wait "process hand-over: peer verified every byte both ways" "$peer"
 check_wait "process hand-over: old owner saw its socket go" "$srv"
@@ -58,7 +61,8 @@ sed 's/^/#   /' "$tmp"/peer1.log "$tmp"/resume1.log "$tmp"/serve1.log
 n A python3 "$T" serve 7002 "$tmp/s2" "$BYTES" --rate "$RATE" >"$tmp/serve2.log" 2>&1 &
 srv=$!
 wait_for listening A 7002
-n peer python3 "$T" peer 10.77.0.100 7002 "$BYTES" --rate "$RATE" >"$tmp/peer2.log" 2>&1 &
+n peer python3 "$T" peer 10.77.0.100 7002 "$BYTES" --rate "$RATE" \
+	--release "$tmp/go2" >"$tmp/peer2.log" 2>&1 &
 peer=$!
 check "abort: the server accepted" wait_file "$tmp/s2.owner"
 id=$(n A python3 "$T" export "$(owner_pid "$tmp/s2.owner")" \
@@ -68,6 +72,7 @@ expect "abort: listed as exporting" \
 	"$(n A python3 "$NL_TOOL" send --dump SOCKMI_CMD_GET_STAGED)" "OK 1 messages"
 check "abort: owner noticed the freeze" wait_file "$tmp/s2"
 check "abort: ABORT" n A python3 "$T" abort "$id"
+touch "$tmp/go2"
 check_wait "abort: owner finished the stream" "$srv"
 check_wait "abort: peer verified every byte both ways" "$peer"
 expect "abort: hold released" \
@@ -78,7 +83,8 @@ sed 's/^/#   /' "$tmp"/peer2.log "$tmp"/serve2.log
 n A python3 "$T" serve 7003 "$tmp/s3" "$BYTES" --rate "$RATE" >"$tmp/serve3.log" 2>&1 &
 srv=$!
 wait_for listening A 7003
-n peer python3 "$T" peer 10.77.0.100 7003 "$BYTES" --rate "$RATE" >"$tmp/peer3.log" 2>&1 &
+n peer python3 "$T" peer 10.77.0.100 7003 "$BYTES" --rate "$RATE" \
+	--release "$tmp/go3" >"$tmp/peer3.log" 2>&1 &
 peer=$!
 check "takeover: the server accepted" wait_file "$tmp/s3.owner"
 n peer ss -Htn 'dport = :7003' | awk '{ split($4, a, ":"); print a[2] }' >"$tmp/peer3.port"
@@ -98,6 +104,7 @@ n peer ip neigh flush dev eth0
 check "takeover: activate on B" n B python3 "$T" activate "$sid"
 n B python3 "$T" resume "$tmp/s3" "$BYTES" >"$tmp/resume3.log" 2>&1 &
 res=$!
+touch "$tmp/go3"
 check_wait "takeover: B finished the stream" "$res"
 check_wait "takeover: peer verified every byte both ways" "$peer"
 check_wait "takeover: old owner saw its socket go" "$srv"

@@ -124,11 +124,14 @@ echo "# $SECONDS s: routed v6 checked"
 FAMILY=4
 PORT=7203
 : >"$tmp/resume.log"
-n A timeout "$TMO" python3 "$T" serve $PORT "$tmp/e1" "$BYTES" --rate "$RATE" >"$tmp/serve.log" 2>&1 &
+# Neither end is the unmoved peer of the other tests: every owner, moved
+# or not, keeps its last byte back until the test releases the stream.
+REL=(--rate "$RATE" --release "$tmp/releasee")
+n A timeout "$TMO" python3 "$T" serve $PORT "$tmp/e1" "$BYTES" "${REL[@]}" >"$tmp/serve.log" 2>&1 &
 srv=$!
 wait_for listening A $PORT
-n C timeout "$TMO" python3 "$T" client "$(ip4 A)" $PORT "$tmp/k1" "$BYTES" --rate "$RATE" \
-	--release "$tmp/releasee" >"$tmp/client.log" 2>&1 &
+n C timeout "$TMO" python3 "$T" client "$(ip4 A)" $PORT "$tmp/k1" "$BYTES" "${REL[@]}" \
+	>"$tmp/client.log" 2>&1 &
 cli=$!
 wait_long test -e "$tmp/e1.owner"
 wait_long test -e "$tmp/k1.owner"
@@ -136,10 +139,10 @@ cport=$(n C ss -Htn "dport = :$PORT" | awk '{ n = split($4, a, ":"); print a[n] 
 LS=$(endpoint "$(ip4 A)" $PORT)
 LC=$(endpoint "$(ip4 C)" "$cport")
 
-move "ends: server A->B" A B "$tmp/e1.owner" "$tmp/e2" "$LS" "$LC" commit --rate "$RATE"
+move "ends: server A->B" A B "$tmp/e1.owner" "$tmp/e2" "$LS" "$LC" commit "${REL[@]}"
 server_b=$RESUMED
 check_wait "ends: A's server saw its socket go" "$srv"
-move "ends: client C->D" C D "$tmp/k1.owner" "$tmp/k2" "$LC" "$LS" commit --rate "$RATE" --client
+move "ends: client C->D" C D "$tmp/k1.owner" "$tmp/k2" "$LC" "$LS" commit "${REL[@]}" --client
 client_d=$RESUMED
 check_wait "ends: C's client saw its socket go" "$cli"
 expect "ends: A redirects via B" "$(flows A)" "redirect $LS $LC $(ip4 B) *;"
@@ -149,9 +152,9 @@ expect "ends: D answers as C" "$(flows D)" "answer_as $LC $LS $(ip4 D) *;"
 # Both moved ends talk to each other, through A and C, before going home.
 wait_long test -e "$tmp/e2.owner"
 wait_long test -e "$tmp/k2.owner"
-move "ends: server B->A" B A "$tmp/e2.owner" "" "$LS" "$LC" home --rate "$RATE"
+move "ends: server B->A" B A "$tmp/e2.owner" "" "$LS" "$LC" home "${REL[@]}"
 server_home=$RESUMED
-move "ends: client D->C" D C "$tmp/k2.owner" "" "$LC" "$LS" home --client
+move "ends: client D->C" D C "$tmp/k2.owner" "" "$LC" "$LS" home "${REL[@]}" --client
 client_home=$RESUMED
 touch "$tmp/releasee"
 check_wait "ends: B's importer saw its socket go" "$server_b"
