@@ -388,17 +388,19 @@ static int sockmi_parse_flow(const struct nlattr *nest, bool need_action,
 	ret = sockmi_parse_tuple(tb[SOCKMI_FLOW_A_TUPLE], &f->tuple, extack);
 	if (ret)
 		return ret;
-	if (!f->tuple.rport) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_FLOW_A_TUPLE],
-				    "A flow needs a remote address and port");
-		return -EINVAL;
-	}
 	if (need_action &&
 	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_ACTION))
 		return -EINVAL;
 	if (tb[SOCKMI_FLOW_A_ACTION]) {
 		f->action = nla_get_u8(tb[SOCKMI_FLOW_A_ACTION]);
 		*action = f->action;
+	}
+	/* A listening socket's hold has a local end only. */
+	if (!f->tuple.rport && *action != SOCKMI_FLOW_HOLD &&
+	    (need_action || *action != SOCKMI_FLOW_ANY)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_FLOW_A_TUPLE],
+				    "A flow needs a remote address and port");
+		return -EINVAL;
 	}
 	via = tb[SOCKMI_FLOW_A_VIA];
 	if (!need_action && via) {
@@ -638,7 +640,7 @@ static int sockmi_nl_del_flow(struct genl_info *info,
 	const struct sockmi_flow_ops *ops = NULL;
 	int ret = -ENOENT, held;
 
-	if (action != SOCKMI_FLOW_HOLD) {
+	if (action != SOCKMI_FLOW_HOLD && f->tuple.rport) {
 		ops = action == SOCKMI_FLOW_ANY ? sockmi_flow_ops_get() :
 		      sockmi_nl_flow_ops(info->extack);
 		if (!ops && action != SOCKMI_FLOW_ANY)
@@ -772,22 +774,69 @@ struct sockmi_export_dump {
 	struct netlink_callback *cb;
 };
 
-/* cb->args[0]: 0 state not sent, 1 sending chunks, 2 done;
- * cb->args[1], [2]: queue and offset of the next chunk.
- */
+/* Dump phases, in cb->args[0]. */
+enum {
+	SOCKMI_DUMP_STATE,	/* SOCKMI_A_STATE */
+	SOCKMI_DUMP_CHILDREN,	/* SOCKMI_A_CHILD, from child cb->args[3] */
+	SOCKMI_DUMP_CHUNKS,	/* queues of socket cb->args[3]: 0 the socket
+				 * itself, k its child k - 1; from queue
+				 * cb->args[1], offset cb->args[2]
+				 */
+	SOCKMI_DUMP_DONE,
+};
+
+/* As many children as fit; returns -EMSGSIZE when not all did. */
+static int sockmi_put_children(struct sk_buff *skb, struct netlink_callback *cb,
+			       const struct sockmi_state *st)
+{
+	while (cb->args[3] < st->nchildren) {
+		if (sockmi_state_put(skb, SOCKMI_A_CHILD,
+				     &st->children[cb->args[3]]))
+			return -EMSGSIZE;
+		cb->args[3]++;
+	}
+	cb->args[0] = SOCKMI_DUMP_CHUNKS;
+	cb->args[3] = 0;
+	return 0;
+}
+
+/* As many chunks as fit, of the socket and then of each child in turn. */
+static int sockmi_put_all_chunks(struct sk_buff *skb,
+				 struct netlink_callback *cb,
+				 const struct sockmi_state *st)
+{
+	int queue = cb->args[1];
+	u32 offset = cb->args[2];
+	unsigned long k;
+	int ret;
+
+	for (k = cb->args[3]; k <= st->nchildren; k++) {
+		ret = sockmi_state_put_chunks(skb, k ? &st->children[k - 1] : st,
+					      (int)k - 1, &queue, &offset);
+		if (ret) {
+			cb->args[1] = queue;
+			cb->args[2] = offset;
+			cb->args[3] = k;
+			return ret;
+		}
+		queue = 0;
+		offset = 0;
+	}
+	cb->args[0] = SOCKMI_DUMP_DONE;
+	return 0;
+}
+
 static int sockmi_put_export(const struct sockmi_entry *e,
 			     const struct sockmi_state *st, void *arg)
 {
 	struct sockmi_export_dump *d = arg;
 	struct netlink_callback *cb = d->cb;
 	struct sk_buff *skb = d->skb;
-	int queue = cb->args[1];
-	u32 offset = cb->args[2];
 	unsigned int start;
 	void *hdr;
 	int ret;
 
-	while (cb->args[0] < 2) {
+	while (cb->args[0] < SOCKMI_DUMP_DONE) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &sockmi_genl_family,
 				  NLM_F_MULTI, SOCKMI_CMD_GET_EXPORT);
@@ -795,22 +844,28 @@ static int sockmi_put_export(const struct sockmi_entry *e,
 			break;
 		if (nla_put_u64_64bit(skb, SOCKMI_A_ID, e->id, SOCKMI_A_PAD))
 			goto cancel;
-		if (!cb->args[0]) {
+		start = skb->len;
+		switch (cb->args[0]) {
+		case SOCKMI_DUMP_STATE:
 			if (sockmi_state_put(skb, SOCKMI_A_STATE, st))
 				goto cancel;
-			genlmsg_end(skb, hdr);
-			cb->args[0] = 1;
-			continue;
+			cb->args[0] = st->nchildren ? SOCKMI_DUMP_CHILDREN :
+				      SOCKMI_DUMP_CHUNKS;
+			cb->args[1] = 0;
+			cb->args[2] = 0;
+			cb->args[3] = 0;
+			ret = 0;
+			break;
+		case SOCKMI_DUMP_CHILDREN:
+			ret = sockmi_put_children(skb, cb, st);
+			break;
+		default:
+			ret = sockmi_put_all_chunks(skb, cb, st);
+			break;
 		}
-		start = skb->len;
-		ret = sockmi_state_put_chunks(skb, st, &queue, &offset);
 		if (ret && skb->len == start)
 			goto cancel;
 		genlmsg_end(skb, hdr);
-		cb->args[1] = queue;
-		cb->args[2] = offset;
-		if (!ret)
-			cb->args[0] = 2;
 	}
 	return 0;
 cancel:
@@ -826,7 +881,7 @@ static int sockmi_nl_get_export(struct sk_buff *skb, struct netlink_callback *cb
 
 	if (SOCKMI_REQUIRE(cb->extack, NULL, info->attrs, SOCKMI_A_ID))
 		return -EINVAL;
-	if (cb->args[0] == 2)
+	if (cb->args[0] == SOCKMI_DUMP_DONE)
 		return 0;
 	ret = sockmi_with_export(sock_net(skb->sk),
 				 nla_get_u64(info->attrs[SOCKMI_A_ID]),

@@ -53,6 +53,11 @@ struct sockmi_sockopts {
  *	unsent ones. The receive queue ends at @rcv_nxt (a FIN received counts
  *	in @rcv_nxt but not in the queue).
  * @opts: user-visible socket options
+ * @backlog: listen() backlog (TCP_LISTEN)
+ * @nchildren: number of @children (TCP_LISTEN)
+ * @children: the accept queue of a listening socket, in accept() order:
+ *	one connected state each, without children of their own (kvcalloc'ed,
+ *	freed with the state)
  */
 struct sockmi_state {
 	struct sockmi_tuple tuple;
@@ -68,6 +73,9 @@ struct sockmi_state {
 	u32 len[__SOCKMI_QUEUE_MAX];
 	u8 *queue[__SOCKMI_QUEUE_MAX];
 	struct sockmi_sockopts opts;
+	u32 backlog;
+	u32 nchildren;
+	struct sockmi_state *children;
 };
 
 void sockmi_state_free(struct sockmi_state *st);
@@ -76,6 +84,14 @@ void sockmi_state_free(struct sockmi_state *st);
 #define SOCKMI_TCPF_CONNECTED (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |	\
 			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |	\
 			       TCPF_LAST_ACK | TCPF_CLOSING)
+/* Every state a checkpoint can hold: bound (TCP_CLOSE), listening, connected. */
+#define SOCKMI_TCPF_ANY (SOCKMI_TCPF_CONNECTED | TCPF_CLOSE | TCPF_LISTEN)
+
+static inline bool sockmi_connected(u8 tcp_state)
+{
+	return (1U << tcp_state) & SOCKMI_TCPF_CONNECTED;
+}
+
 /* States in which our FIN takes write_seq - 1 and is not acknowledged. */
 #define SOCKMI_TCPF_FIN_OUT (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK)
 /* States in which the peer's FIN has been received (counts in rcv_nxt). */
@@ -147,7 +163,8 @@ int sockmi_state_put(struct sk_buff *skb, int type,
 /**
  * sockmi_state_put_chunks - write queue bytes as SOCKMI_A_CHUNK attributes
  * @skb: message being built
- * @st: the state
+ * @st: the state whose queues are written (a child's for a child)
+ * @child: index of that child in its listener's accept queue, -1 for none
  * @queue: in/out: queue to continue with
  * @offset: in/out: offset in that queue
  *
@@ -155,13 +172,14 @@ int sockmi_state_put(struct sk_buff *skb, int type,
  * -EMSGSIZE when the message is full (call again in a new message).
  */
 int sockmi_state_put_chunks(struct sk_buff *skb, const struct sockmi_state *st,
-			    int *queue, u32 *offset);
+			    int child, int *queue, u32 *offset);
 
 /**
  * sockmi_state_parse - validate and read a complete state
  * @net: namespace the state is staged in (for address checks)
  * @state: the SOCKMI_A_STATE nest
- * @msg: the whole attribute stream of the request, for SOCKMI_A_CHUNK
+ * @msg: the whole attribute stream of the request, for SOCKMI_A_CHUNK and
+ *	SOCKMI_A_CHILD
  * @len: its length
  * @st: filled in; on success the caller owns the queues
  *	(sockmi_state_free())
