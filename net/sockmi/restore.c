@@ -6,9 +6,12 @@
  * estimate and RTO, congestion window, and the peer's last timestamp.
  */
 
+#include <linux/memcontrol.h>
 #include <linux/net.h>
 #include <linux/uio.h>
+#include <net/inet6_hashtables.h>
 #include <net/inet_connection_sock.h>
+#include <net/inet_hashtables.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -330,6 +333,32 @@ static u32 sockmi_recv_start(const struct sockmi_state *st)
 	return st->copied_seq;
 }
 
+/* Another listener of @net would take the connections to @st's address and
+ * port (repair mode lets our bind() share anything).
+ */
+static bool sockmi_listener_taken(struct net *net,
+				  const struct sockmi_state *st)
+{
+	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
+	const struct sockmi_tuple *t = &st->tuple;
+	u16 port = ntohs(t->lport);
+	struct sock *sk = NULL;
+
+	rcu_read_lock();
+	if (ipv6_addr_v4mapped(&t->laddr) || !st->v6only)
+		sk = __inet_lookup_listener(net, hinfo, NULL, 0, 0, 0,
+					    ipv6_addr_v4mapped(&t->laddr) ?
+					    t->laddr.s6_addr32[3] : 0,
+					    port, 0, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (!sk && t->family == AF_INET6 && !ipv6_addr_v4mapped(&t->laddr))
+		sk = inet6_lookup_listener(net, hinfo, NULL, 0, &in6addr_any, 0,
+					   &t->laddr, port, 0, 0);
+#endif
+	rcu_read_unlock();
+	return sk;
+}
+
 /* A bound or listening socket: options, bind(), listen(). It stays in
  * repair mode, which lets it share its port with the socket it replaces,
  * until sockmi_restore_activate().
@@ -365,6 +394,11 @@ static int sockmi_restore_unconnected(struct net *net,
 		NL_SET_ERR_MSG(extack, "Cannot bind to the socket's local address");
 		goto err;
 	}
+	if (st->tcp_state == TCP_LISTEN && sockmi_listener_taken(net, st)) {
+		NL_SET_ERR_MSG(extack, "Another socket listens on this address and port");
+		ret = -EADDRINUSE;
+		goto err;
+	}
 	if (st->tcp_state == TCP_LISTEN) {
 		ret = kernel_listen(sock, min_t(u32, st->backlog, INT_MAX));
 		if (ret) {
@@ -385,6 +419,10 @@ err:
 	return ret;
 }
 
+static int __sockmi_restore(struct net *net, const struct sockmi_state *st,
+			    bool child, struct socket **res,
+			    struct netlink_ext_ack *extack);
+
 int sockmi_restore_children(struct net *net, const struct sockmi_state *st,
 			    struct socket ***res, struct netlink_ext_ack *extack)
 {
@@ -399,7 +437,8 @@ int sockmi_restore_children(struct net *net, const struct sockmi_state *st,
 	if (!socks)
 		return -ENOMEM;
 	for (i = 0; i < st->nchildren && !ret; i++)
-		ret = sockmi_restore(net, &st->children[i], &socks[i], extack);
+		ret = __sockmi_restore(net, &st->children[i], true, &socks[i],
+				       extack);
 	if (ret) {
 		sockmi_restore_discard_children(socks, st->nchildren);
 		return ret;
@@ -456,8 +495,28 @@ int sockmi_restore_enqueue(struct socket *listener, struct socket *child)
 	return 0;
 }
 
+/* A child of a listener is charged to a memory cgroup when accept() takes
+ * it, like the ones TCP makes: it must not be charged before.
+ */
+static void sockmi_child_uncharged(struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_MEMCG)
+	if (sk->sk_memcg) {
+		css_put(&sk->sk_memcg->css);
+		sk->sk_memcg = NULL;
+	}
+#endif
+}
+
 int sockmi_restore(struct net *net, const struct sockmi_state *st,
 		   struct socket **res, struct netlink_ext_ack *extack)
+{
+	return __sockmi_restore(net, st, false, res, extack);
+}
+
+static int __sockmi_restore(struct net *net, const struct sockmi_state *st,
+			    bool child, struct socket **res,
+			    struct netlink_ext_ack *extack)
 {
 	const struct sockmi_tuple *t = &st->tuple;
 	struct tcp_repair_window win = {
@@ -478,6 +537,8 @@ int sockmi_restore(struct net *net, const struct sockmi_state *st,
 		NL_SET_ERR_MSG(extack, "Cannot create a TCP socket");
 		return ret;
 	}
+	if (child)
+		sockmi_child_uncharged(sock->sk);
 	ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "Cannot put the new socket in repair mode");

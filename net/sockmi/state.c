@@ -606,9 +606,13 @@ static int sockmi_parse_tcp_state(struct sockmi_parse *p,
 	if (SOCKMI_NEED(p, VERSION) || SOCKMI_NEED(p, TCP_STATE))
 		return -EINVAL;
 	st->tcp_state = nla_get_u8(p->tb[SOCKMI_STATE_A_TCP_STATE]);
-	if (child && !sockmi_connected(st->tcp_state)) {
+	/* Nobody could shut down a child nobody accepted yet; accept() takes
+	 * no other state.
+	 */
+	if (child && st->tcp_state != TCP_ESTABLISHED &&
+	    st->tcp_state != TCP_CLOSE_WAIT) {
 		NL_SET_ERR_MSG_ATTR(p->extack, p->tb[SOCKMI_STATE_A_TCP_STATE],
-				    "An accept-queue child must be a connected socket");
+				    "An accept-queue child must be ESTABLISHED or CLOSE_WAIT");
 		return -EINVAL;
 	}
 	if (!((1U << st->tcp_state) & SOCKMI_TCPF_ANY)) {

@@ -189,4 +189,59 @@ nothing_left "bound abort" A
 [[ $T_FAILED -eq 0 ]] || sed 's/^/#   /' "$d"/*.log
 rm -rf "$d"
 
+# Malformed listening and bound states: each refused with its errno and
+# message, nothing built, nothing held, nothing staged.
+LT="SOCKMI_TUPLE_A_FAMILY=u16:2,SOCKMI_TUPLE_A_LOCAL_ADDR=ip:10.77.0.2,SOCKMI_TUPLE_A_LOCAL_PORT=u16:7300"
+CT="SOCKMI_TUPLE_A_FAMILY=u16:2,SOCKMI_TUPLE_A_LOCAL_ADDR=ip:10.77.0.2,SOCKMI_TUPLE_A_LOCAL_PORT=u16:7300,SOCKMI_TUPLE_A_REMOTE_ADDR=ip:10.77.0.9,SOCKMI_TUPLE_A_REMOTE_PORT=u16:40000"
+CT_PORT="SOCKMI_TUPLE_A_FAMILY=u16:2,SOCKMI_TUPLE_A_LOCAL_ADDR=ip:10.77.0.2,SOCKMI_TUPLE_A_LOCAL_PORT=u16:7301,SOCKMI_TUPLE_A_REMOTE_ADDR=ip:10.77.0.9,SOCKMI_TUPLE_A_REMOTE_PORT=u16:40001"
+V="SOCKMI_STATE_A_VERSION=u32:1"
+LISTEN="$V,SOCKMI_STATE_A_TUPLE=nest:($LT),SOCKMI_STATE_A_TCP_STATE=u8:10"
+BOUND="$V,SOCKMI_STATE_A_TUPLE=nest:($LT),SOCKMI_STATE_A_TCP_STATE=u8:7"
+SEQS="SOCKMI_STATE_A_SND_UNA=u32:1000,SOCKMI_STATE_A_SND_NXT=u32:1000,SOCKMI_STATE_A_WRITE_SEQ=u32:1000,SOCKMI_STATE_A_RCV_NXT=u32:2004,SOCKMI_STATE_A_COPIED_SEQ=u32:2000,SOCKMI_STATE_A_SND_WL1=u32:2000,SOCKMI_STATE_A_SND_WND=u32:60000,SOCKMI_STATE_A_MAX_WINDOW=u32:60000,SOCKMI_STATE_A_RCV_WND=u32:60000,SOCKMI_STATE_A_RCV_WUP=u32:2000,SOCKMI_STATE_A_MSS=u16:1460,SOCKMI_STATE_A_OPTIONS=u32:0,SOCKMI_STATE_A_SENDQ_LEN=u32:0,SOCKMI_STATE_A_UNSENT_LEN=u32:0,SOCKMI_STATE_A_RECVQ_LEN=u32:4"
+CHILD="SOCKMI_A_CHILD=nest:($V,SOCKMI_STATE_A_TUPLE=nest:($CT),SOCKMI_STATE_A_TCP_STATE=u8:1,$SEQS)"
+CHUNK="SOCKMI_A_CHUNK=nest:(SOCKMI_CHUNK_A_QUEUE=u8:0,SOCKMI_CHUNK_A_CHILD=u32:0,SOCKMI_CHUNK_A_OFFSET=u32:0,SOCKMI_CHUNK_A_DATA=bin:61626364)"
+ONE="SOCKMI_STATE_A_BACKLOG=u32:8,SOCKMI_STATE_A_NCHILDREN=u32:1"
+
+bad=(
+	"listener without backlog|SOCKMI_A_STATE=nest:($LISTEN,SOCKMI_STATE_A_NCHILDREN=u32:0)|ERROR EINVAL: Missing attribute SOCKMI_STATE_A_BACKLOG*"
+	"missing child|SOCKMI_A_STATE=nest:($LISTEN,$ONE)|ERROR EINVAL: Fewer SOCKMI_A_CHILD than SOCKMI_STATE_A_NCHILDREN says*"
+	"child not announced|SOCKMI_A_STATE=nest:($LISTEN,SOCKMI_STATE_A_BACKLOG=u32:8,SOCKMI_STATE_A_NCHILDREN=u32:0) $CHILD $CHUNK|ERROR E2BIG: More SOCKMI_A_CHILD than SOCKMI_STATE_A_NCHILDREN says*"
+	"too many children|SOCKMI_A_STATE=nest:($LISTEN,SOCKMI_STATE_A_BACKLOG=u32:8,SOCKMI_STATE_A_NCHILDREN=u32:1025)|ERROR ERANGE: *"
+	"child that listens|SOCKMI_A_STATE=nest:($LISTEN,$ONE) SOCKMI_A_CHILD=nest:($LISTEN,$ONE)|ERROR EINVAL: An accept-queue child must be ESTABLISHED or CLOSE_WAIT*"
+	"child on another port|SOCKMI_A_STATE=nest:($LISTEN,$ONE) SOCKMI_A_CHILD=nest:($V,SOCKMI_STATE_A_TUPLE=nest:($CT_PORT),SOCKMI_STATE_A_TCP_STATE=u8:1,$SEQS) $CHUNK|ERROR EINVAL: An accept-queue child must have its listener's family, local address and port*"
+	"child's queue missing|SOCKMI_A_STATE=nest:($LISTEN,$ONE) $CHILD|ERROR EMSGSIZE: Queue of an accept-queue child shorter than declared*"
+	"child's queue oversized|SOCKMI_A_STATE=nest:($LISTEN,$ONE) $CHILD SOCKMI_A_CHUNK=nest:(SOCKMI_CHUNK_A_QUEUE=u8:0,SOCKMI_CHUNK_A_CHILD=u32:0,SOCKMI_CHUNK_A_OFFSET=u32:0,SOCKMI_CHUNK_A_DATA=bin:6162636465)|ERROR EMSGSIZE: Queue longer than declared*"
+	"chunk of a child that does not exist|SOCKMI_A_STATE=nest:($LISTEN,$ONE) $CHILD $CHUNK SOCKMI_A_CHUNK=nest:(SOCKMI_CHUNK_A_QUEUE=u8:0,SOCKMI_CHUNK_A_CHILD=u32:1,SOCKMI_CHUNK_A_OFFSET=u32:0,SOCKMI_CHUNK_A_DATA=bin:61)|ERROR EINVAL: Chunk for an accept-queue child that does not exist*"
+	"child index beyond SOCKMI_CHILDREN_MAX|SOCKMI_A_STATE=nest:($LISTEN,$ONE) $CHILD SOCKMI_A_CHUNK=nest:(SOCKMI_CHUNK_A_QUEUE=u8:0,SOCKMI_CHUNK_A_CHILD=u32:1024,SOCKMI_CHUNK_A_OFFSET=u32:0,SOCKMI_CHUNK_A_DATA=bin:61)|ERROR ERANGE: *"
+	"children of a bound socket|SOCKMI_A_STATE=nest:($BOUND) $CHILD $CHUNK|ERROR EINVAL: Only a listening socket has accept-queue children*"
+	"bound socket with a backlog|SOCKMI_A_STATE=nest:($BOUND,SOCKMI_STATE_A_BACKLOG=u32:8)|ERROR EINVAL: Only a listening socket has a backlog and children*"
+	"bound socket with a remote end|SOCKMI_A_STATE=nest:($V,SOCKMI_STATE_A_TUPLE=nest:($CT),SOCKMI_STATE_A_TCP_STATE=u8:7)|ERROR EINVAL: A bound or listening socket has a local port and no remote end*"
+	"listener with sequence numbers|SOCKMI_A_STATE=nest:($LISTEN,$ONE,SOCKMI_STATE_A_SND_UNA=u32:1) $CHILD $CHUNK|ERROR EINVAL: Only a connected socket has sequence numbers*"
+	"listener with a queue of its own|SOCKMI_A_STATE=nest:($LISTEN,$ONE) $CHILD $CHUNK SOCKMI_A_CHUNK=nest:(SOCKMI_CHUNK_A_QUEUE=u8:0,SOCKMI_CHUNK_A_OFFSET=u32:0,SOCKMI_CHUNK_A_DATA=bin:61)|ERROR EMSGSIZE: Chunk for a queue declared empty*"
+	"SYN_SENT|SOCKMI_A_STATE=nest:($V,SOCKMI_STATE_A_TUPLE=nest:($LT),SOCKMI_STATE_A_TCP_STATE=u8:2)|ERROR EOPNOTSUPP: Only bound, listening and connected sockets can be staged*"
+)
+for c in "${bad[@]}"; do
+	IFS='|' read -r what attrs want <<<"$c"
+	# shellcheck disable=SC2086
+	expect "malformed: $what" "$(nl A send SOCKMI_CMD_STAGE $attrs)" "$want"
+done
+expect "malformed: nothing staged or held, no socket built" \
+	"$(nl A send --dump SOCKMI_CMD_GET_STAGED) $(nl A send --dump SOCKMI_CMD_GET_FLOW) $(n A ss -Htan 'sport = :7300' | wc -l)" \
+	"OK 0 messages OK 0 messages 0"
+
+# The same state well formed: staged pending, then live with its child
+# queued, and each time dropped by UNSTAGE without a trace.
+for flags in "SOCKMI_A_FLAGS=u32:1" ""; do
+	# shellcheck disable=SC2086
+	out=$(nl A send SOCKMI_CMD_STAGE "SOCKMI_A_STATE=nest:($LISTEN,$ONE)" "$CHILD" "$CHUNK" $flags)
+	expect "well formed (${flags:-active}): staged" "$out" "OK*"
+	expect "well formed (${flags:-active}): listening with its child" \
+		"$(n A ss -Htan 'sport = :7300' | awk '{ print $1 }' | sort | tr '\n' ' ')" "ESTAB LISTEN "
+	sid=$(n A "$SOCKMICTL" list | awk '$2 == "listen" { print $1 }')
+	check "well formed (${flags:-active}): UNSTAGE" n A python3 "$T" unstage "$sid"
+	expect "well formed (${flags:-active}): nothing left" \
+		"$(nl A send --dump SOCKMI_CMD_GET_STAGED) $(nl A send --dump SOCKMI_CMD_GET_FLOW) $(n A ss -Htan 'sport = :7300' | wc -l)" \
+		"OK 0 messages OK 0 messages 0"
+done
+
 finish
