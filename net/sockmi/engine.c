@@ -405,6 +405,8 @@ static void sockmi_requeue(struct sock *sk, struct sockmi_export *ex)
 	}
 	ex->reqs = NULL;
 	release_sock(sk);
+	/* Wake whoever waits in accept() or poll(). */
+	sk->sk_data_ready(sk);
 }
 
 /* Give an exported socket back to its owner, working: the children of a

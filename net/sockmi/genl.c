@@ -23,18 +23,6 @@ static const struct nla_policy sockmi_addr_policy[SOCKMI_ADDR_A_MAX + 1] = {
 	[SOCKMI_ADDR_A_PORT] = { .type = NLA_U16 },
 };
 
-static const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
-	[SOCKMI_TUPLE_A_FAMILY] = { .type = NLA_U16 },
-	[SOCKMI_TUPLE_A_LOCAL_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
-						       sizeof(struct in_addr),
-						       sizeof(struct in6_addr)),
-	[SOCKMI_TUPLE_A_LOCAL_PORT] = { .type = NLA_U16 },
-	[SOCKMI_TUPLE_A_REMOTE_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
-							sizeof(struct in_addr),
-							sizeof(struct in6_addr)),
-	[SOCKMI_TUPLE_A_REMOTE_PORT] = { .type = NLA_U16 },
-};
-
 static const struct nla_policy sockmi_match_policy[SOCKMI_MATCH_A_MAX + 1] = {
 	[SOCKMI_MATCH_A_STATES] = NLA_POLICY_MASK(NLA_U32, SOCKMI_STATE_ALL),
 	[SOCKMI_MATCH_A_FAMILY] = { .type = NLA_U16 },
@@ -99,49 +87,6 @@ static const struct nla_policy sockmi_empty_policy[SOCKMI_A_MAX + 1] = {
 
 static struct genl_family sockmi_genl_family;
 
-/* Like NL_REQ_ATTR_CHECK(), and says in words which attribute is missing. */
-#define SOCKMI_REQUIRE(extack, nest, tb, type) ({			\
-	struct netlink_ext_ack *__sm_extack = (extack);			\
-	bool __missing = NL_REQ_ATTR_CHECK(__sm_extack, nest, tb, type); \
-	if (__missing)							\
-		NL_SET_ERR_MSG(__sm_extack, "Missing attribute " #type);	\
-	__missing;							\
-})
-
-/**
- * sockmi_nla_get_addr - read an in_addr or in6_addr attribute
- * @attr: the attribute, already length-checked by its policy
- * @family: AF_INET or AF_INET6
- * @addr: the address; IPv4 addresses are stored v4-mapped
- * @extack: where to say what was wrong
- */
-static int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
-			       struct in6_addr *addr,
-			       struct netlink_ext_ack *extack)
-{
-	if (family == AF_INET && nla_len(attr) == sizeof(struct in_addr)) {
-		ipv6_addr_set_v4mapped(nla_get_in_addr(attr), addr);
-		return 0;
-	}
-	if (family == AF_INET6 && nla_len(attr) == sizeof(struct in6_addr)) {
-		*addr = nla_get_in6_addr(attr);
-		return 0;
-	}
-	NL_SET_ERR_MSG_ATTR(extack, attr,
-			    "Address length does not match its family");
-	return -EINVAL;
-}
-
-static int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
-				 struct netlink_ext_ack *extack)
-{
-	*family = nla_get_u16(attr);
-	if (*family == AF_INET || *family == AF_INET6)
-		return 0;
-	NL_SET_ERR_MSG_ATTR(extack, attr, "Family must be AF_INET or AF_INET6");
-	return -EAFNOSUPPORT;
-}
-
 /**
  * sockmi_parse_addr - parse a nest of enum sockmi_addr_attr
  * @nest: the nest, validated by sockmi_addr_policy
@@ -176,92 +121,12 @@ static int sockmi_parse_addr(const struct nlattr *nest, u16 *family,
 	return 0;
 }
 
-/**
- * sockmi_parse_tuple - parse a nest of enum sockmi_tuple_attr
- * @nest: the nest, validated by sockmi_tuple_policy
- * @t: the tuple
- * @extack: where to say what was wrong
- *
- * The local address and port are required; the remote ones are optional
- * (bound and listening sockets have none) but come as a pair.
- */
-static int sockmi_parse_tuple(const struct nlattr *nest, struct sockmi_tuple *t,
-			      struct netlink_ext_ack *extack)
-{
-	struct nlattr *tb[SOCKMI_TUPLE_A_MAX + 1];
-	int ret;
-
-	memset(t, 0, sizeof(*t));
-	ret = nla_parse_nested(tb, SOCKMI_TUPLE_A_MAX, nest,
-			       sockmi_tuple_policy, extack);
-	if (ret)
-		return ret;
-	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_TUPLE_A_FAMILY) ||
-	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_TUPLE_A_LOCAL_ADDR) ||
-	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_TUPLE_A_LOCAL_PORT))
-		return -EINVAL;
-	ret = sockmi_nla_get_family(tb[SOCKMI_TUPLE_A_FAMILY], &t->family,
-				    extack);
-	if (ret)
-		return ret;
-	ret = sockmi_nla_get_addr(tb[SOCKMI_TUPLE_A_LOCAL_ADDR], t->family,
-				  &t->laddr, extack);
-	if (ret)
-		return ret;
-	t->lport = htons(nla_get_u16(tb[SOCKMI_TUPLE_A_LOCAL_PORT]));
-	if (!tb[SOCKMI_TUPLE_A_REMOTE_ADDR] != !tb[SOCKMI_TUPLE_A_REMOTE_PORT]) {
-		NL_SET_ERR_MSG_ATTR(extack, nest,
-				    "Remote address and port come together");
-		return -EINVAL;
-	}
-	if (!tb[SOCKMI_TUPLE_A_REMOTE_ADDR])
-		return 0;
-	ret = sockmi_nla_get_addr(tb[SOCKMI_TUPLE_A_REMOTE_ADDR], t->family,
-				  &t->raddr, extack);
-	if (ret)
-		return ret;
-	t->rport = htons(nla_get_u16(tb[SOCKMI_TUPLE_A_REMOTE_PORT]));
-	return 0;
-}
-
-static int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
-			   const struct in6_addr *addr)
-{
-	if (family == AF_INET)
-		return nla_put_in_addr(skb, type, addr->s6_addr32[3]);
-	return nla_put_in6_addr(skb, type, addr);
-}
-
-static int sockmi_put_tuple(struct sk_buff *skb, int type,
-			    const struct sockmi_tuple *t)
-{
-	struct nlattr *nest = nla_nest_start(skb, type);
-
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u16(skb, SOCKMI_TUPLE_A_FAMILY, t->family) ||
-	    sockmi_put_addr(skb, SOCKMI_TUPLE_A_LOCAL_ADDR, t->family,
-			    &t->laddr) ||
-	    nla_put_u16(skb, SOCKMI_TUPLE_A_LOCAL_PORT, ntohs(t->lport)))
-		goto err;
-	if (t->rport &&
-	    (sockmi_put_addr(skb, SOCKMI_TUPLE_A_REMOTE_ADDR, t->family,
-			     &t->raddr) ||
-	     nla_put_u16(skb, SOCKMI_TUPLE_A_REMOTE_PORT, ntohs(t->rport))))
-		goto err;
-	nla_nest_end(skb, nest);
-	return 0;
-err:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
-}
-
 static int sockmi_put_entry_attrs(struct sk_buff *skb,
 				  const struct sockmi_entry *e)
 {
 	if (nla_put_u64_64bit(skb, SOCKMI_A_ID, e->id, SOCKMI_A_PAD) ||
 	    nla_put_u8(skb, SOCKMI_A_TCP_STATE, e->tcp_state) ||
-	    sockmi_put_tuple(skb, SOCKMI_A_TUPLE, &e->tuple))
+	    sockmi_tuple_put(skb, SOCKMI_A_TUPLE, &e->tuple))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -385,7 +250,7 @@ static int sockmi_parse_flow(const struct nlattr *nest, bool need_action,
 		return ret;
 	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_TUPLE))
 		return -EINVAL;
-	ret = sockmi_parse_tuple(tb[SOCKMI_FLOW_A_TUPLE], &f->tuple, extack);
+	ret = sockmi_tuple_parse(tb[SOCKMI_FLOW_A_TUPLE], &f->tuple, extack);
 	if (ret)
 		return ret;
 	if (need_action &&
@@ -701,7 +566,7 @@ static int sockmi_put_flow(const struct sockmi_flow *f, void *arg)
 		d->cb->seq = *d->generation;
 	genl_dump_check_consistent(d->cb, hdr);
 	nest = nla_nest_start(d->skb, SOCKMI_A_FLOW);
-	if (!nest || sockmi_put_tuple(d->skb, SOCKMI_FLOW_A_TUPLE, &f->tuple) ||
+	if (!nest || sockmi_tuple_put(d->skb, SOCKMI_FLOW_A_TUPLE, &f->tuple) ||
 	    nla_put_u8(d->skb, SOCKMI_FLOW_A_ACTION, f->action) ||
 	    nla_put_u64_64bit(d->skb, SOCKMI_FLOW_A_PACKETS, f->packets,
 			      SOCKMI_FLOW_A_PAD))

@@ -492,6 +492,7 @@ int sockmi_restore_enqueue(struct socket *listener, struct socket *child)
 		reqsk_put(req);
 		return -EINVAL;
 	}
+	lsk->sk_data_ready(lsk);
 	return 0;
 }
 

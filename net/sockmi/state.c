@@ -41,15 +41,6 @@
 #define SOCKMI_CHUNK_OVERHEAD (NLA_HDRLEN + NLA_ALIGN(NLA_HDRLEN + 1) +	\
 			       2 * NLA_ALIGN(NLA_HDRLEN + 4) + NLA_HDRLEN)
 
-/* Like NL_REQ_ATTR_CHECK(), and says in words which attribute is missing. */
-#define SOCKMI_REQUIRE(extack, nest, tb, type) ({			\
-	struct netlink_ext_ack *__sm_extack = (extack);			\
-	bool __missing = NL_REQ_ATTR_CHECK(__sm_extack, nest, tb, type); \
-	if (__missing)							\
-		NL_SET_ERR_MSG(__sm_extack, "Missing attribute " #type); \
-	__missing;							\
-})
-
 /* SOCKMI_REQUIRE() for an attribute of the state nest being parsed. */
 #define SOCKMI_NEED(p, type) ({						\
 	struct sockmi_parse *__p = (p);					\
@@ -138,7 +129,7 @@ static struct netlink_range_validation sockmi_int_range = {
 	.max = INT_MAX,
 };
 
-static const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
+const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
 	[SOCKMI_TUPLE_A_FAMILY] = { .type = NLA_U16 },
 	[SOCKMI_TUPLE_A_LOCAL_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
 						       sizeof(struct in_addr),
@@ -149,6 +140,7 @@ static const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
 							sizeof(struct in6_addr)),
 	[SOCKMI_TUPLE_A_REMOTE_PORT] = { .type = NLA_U16 },
 };
+EXPORT_SYMBOL_GPL(sockmi_tuple_policy);
 
 const struct nla_policy sockmi_chunk_policy[SOCKMI_CHUNK_A_MAX + 1] = {
 	[SOCKMI_CHUNK_A_QUEUE] = NLA_POLICY_MAX(NLA_U8, SOCKMI_QUEUE_MAX_ID),
@@ -245,13 +237,14 @@ EXPORT_SYMBOL_GPL(sockmi_state_free);
 
 /* Writing */
 
-static int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
-			   const struct in6_addr *addr)
+int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
+		    const struct in6_addr *addr)
 {
 	if (family == AF_INET)
 		return nla_put_in_addr(skb, type, addr->s6_addr32[3]);
 	return nla_put_in6_addr(skb, type, addr);
 }
+EXPORT_SYMBOL_GPL(sockmi_put_addr);
 
 int sockmi_tuple_put(struct sk_buff *skb, int type,
 		     const struct sockmi_tuple *t)
@@ -471,8 +464,8 @@ EXPORT_SYMBOL_GPL(sockmi_state_put_chunks);
 
 /* Reading */
 
-static int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
-				 struct netlink_ext_ack *extack)
+int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
+			  struct netlink_ext_ack *extack)
 {
 	*family = nla_get_u16(attr);
 	if (*family == AF_INET || *family == AF_INET6)
@@ -480,11 +473,10 @@ static int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
 	NL_SET_ERR_MSG_ATTR(extack, attr, "Family must be AF_INET or AF_INET6");
 	return -EAFNOSUPPORT;
 }
+EXPORT_SYMBOL_GPL(sockmi_nla_get_family);
 
-/* An in_addr or in6_addr attribute; IPv4 addresses are stored v4-mapped. */
-static int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
-			       struct in6_addr *addr,
-			       struct netlink_ext_ack *extack)
+int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
+			struct in6_addr *addr, struct netlink_ext_ack *extack)
 {
 	if (family == AF_INET && nla_len(attr) == sizeof(struct in_addr)) {
 		ipv6_addr_set_v4mapped(nla_get_in_addr(attr), addr);
@@ -498,6 +490,7 @@ static int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
 			    "Address length does not match its family");
 	return -EINVAL;
 }
+EXPORT_SYMBOL_GPL(sockmi_nla_get_addr);
 
 int sockmi_tuple_parse(const struct nlattr *nest, struct sockmi_tuple *t,
 		       struct netlink_ext_ack *extack)

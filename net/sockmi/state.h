@@ -125,9 +125,38 @@ static inline bool sockmi_fin_sent(const struct sockmi_state *st)
 }
 
 /* Netlink form. */
+
+/* Like NL_REQ_ATTR_CHECK(), and says in words which attribute is missing. */
+#define SOCKMI_REQUIRE(extack, nest, tb, type) ({			\
+	struct netlink_ext_ack *__sm_extack = (extack);			\
+	bool __missing = NL_REQ_ATTR_CHECK(__sm_extack, nest, tb, type); \
+	if (__missing)							\
+		NL_SET_ERR_MSG(__sm_extack, "Missing attribute " #type); \
+	__missing;							\
+})
+
+extern const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1];
 extern const struct nla_policy sockmi_state_policy[SOCKMI_STATE_A_MAX + 1];
 extern const struct nla_policy sockmi_chunk_policy[SOCKMI_CHUNK_A_MAX + 1];
 extern const struct nla_policy sockmi_sockopt_policy[SOCKMI_SOCKOPT_A_MAX + 1];
+
+/* An NLA_U16 family attribute: AF_INET or AF_INET6, else -EAFNOSUPPORT. */
+int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
+			  struct netlink_ext_ack *extack);
+
+/**
+ * sockmi_nla_get_addr - read an in_addr or in6_addr attribute
+ * @attr: the attribute, length-checked by its policy
+ * @family: AF_INET or AF_INET6; the length must match it
+ * @addr: the address; IPv4 addresses are stored v4-mapped
+ * @extack: says what was wrong
+ */
+int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
+			struct in6_addr *addr, struct netlink_ext_ack *extack);
+
+/* Write @addr (v4-mapped for AF_INET) as an in_addr or in6_addr. */
+int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
+		    const struct in6_addr *addr);
 
 /**
  * sockmi_tuple_put - write a nest of enum sockmi_tuple_attr

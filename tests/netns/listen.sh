@@ -244,4 +244,21 @@ for flags in "SOCKMI_A_FLAGS=u32:1" ""; do
 		"OK 0 messages OK 0 messages 0"
 done
 
+# The same listener where another socket listens: refused, nothing built.
+n A python3 -c 'import socket, time
+s = socket.socket()
+s.bind(("10.77.0.2", 7300))
+s.listen()
+time.sleep(120)' &
+other=$!
+wait_long n A ss -Hltn 'sport = :7300'
+expect "port taken: refused" \
+	"$(nl A send SOCKMI_CMD_STAGE "SOCKMI_A_STATE=nest:($LISTEN,$ONE)" "$CHILD" "$CHUNK")" \
+	"ERROR EADDRINUSE: Another socket listens on this address and port*"
+expect "port taken: nothing staged or held, only the other listener" \
+	"$(nl A send --dump SOCKMI_CMD_GET_STAGED) $(nl A send --dump SOCKMI_CMD_GET_FLOW) $(n A ss -Htan 'sport = :7300' | wc -l)" \
+	"OK 0 messages OK 0 messages 1"
+kill $other
+wait $other 2>/dev/null || true
+
 finish
