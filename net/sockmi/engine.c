@@ -348,8 +348,10 @@ static int sockmi_freeze_children(struct sockmi_export *ex,
 	for (req = ex->reqs; req; req = req->dl_next)
 		if (sockmi_connected(READ_ONCE(req->sk->sk_state)))
 			inet_unhash(req->sk);
-	/* Packets that found a child before it left the hash are queued. */
-	synchronize_net();
+	/* Packets that found a child before it left the hash are queued.
+	 * Expedited: a migration is a pause the peer sees.
+	 */
+	synchronize_rcu_expedited();
 
 	for (req = ex->reqs; req && !ret; req = req->dl_next) {
 		child = req->sk;
@@ -562,9 +564,11 @@ int sockmi_export(struct net *net, const struct sockmi_export_req *req,
 			goto err_unlock;
 		}
 		/* Packets that passed the hook before the hold are queued
-		 * by now.
+		 * by now: the hooks and the TCP receive path they lead to
+		 * run under RCU. Expedited, as a normal grace period is a
+		 * good part of the pause the peer sees.
 		 */
-		synchronize_net();
+		synchronize_rcu_expedited();
 	}
 
 	lock_sock(sk);

@@ -660,6 +660,20 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 				sockmi_unsent(st));
 	if (!ret && sockmi_fin_out(st->tcp_state) && !sockmi_fin_sent(st))
 		ret = kernel_sock_shutdown(sock, SHUT_WR);
+
+	/* Every byte is queued: the send buffer gets its own size back, the
+	 * user's or the default that autotuning grows from. Left as made for
+	 * the refill, it would let the owner queue twice as much, and every
+	 * further move would carry twice as much again.
+	 */
+	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_SNDBUF)) {
+		sockmi_setopt(sock, SOL_SOCKET, SO_SNDBUF, st->opts.sndbuf);
+	} else {
+		lock_sock(sk);
+		WRITE_ONCE(sk->sk_sndbuf,
+			   READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_wmem[1]));
+		release_sock(sk);
+	}
 	return ret;
 }
 
