@@ -8,6 +8,7 @@
 #   make vm-shell        a root shell in the test VM with the build loadable
 #   make deps            install the Debian packages all of this needs
 #   make install         modules_install + userland + headers, DESTDIR-aware
+#   make lint            checkpatch, W=1 + sparse, cppcheck (tests/lint/run)
 
 KVER ?= $(shell uname -r)
 # The running kernel's build tree, else the newest Debian amd64 headers.
@@ -24,7 +25,7 @@ INSTALL_MOD_DIR ?= updates/sockmi
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
 .PHONY: all modules userland check check-build modules_install install \
-	headers_install clean deps vm-shell demo help
+	headers_install clean deps vm-shell demo help lint
 
 all: modules userland
 
@@ -64,6 +65,10 @@ vm-shell: check-build
 deps:
 	./install-deps
 
+# Static analysis; about a minute, so not part of make check.
+lint:
+	KDIR=$(VM_KDIR) tests/lint/run
+
 demo:
 	@echo "make demo: not yet. The migration demo comes with the checkpoint/restore" >&2
 	@echo "engine and the daemon; see README.md, 'Status'." >&2
@@ -75,4 +80,4 @@ clean:
 	$(MAKE) -C tests/vm/warn_test clean KDIR=$(KDIR)
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
