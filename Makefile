@@ -9,6 +9,8 @@
 #   make deps            install the Debian packages all of this needs
 #   make install         modules_install + userland + headers, DESTDIR-aware
 #   make lint            checkpatch, W=1 + sparse, cppcheck (tests/lint/run)
+#   make fuzz            libFuzzer harnesses + netlink fuzzer in the VM
+#   make check-debug     the netns suite on the KASAN/lockdep/kmemleak kernel
 
 KVER ?= $(shell uname -r)
 # The running kernel's build tree, else the newest Debian amd64 headers.
@@ -25,7 +27,7 @@ INSTALL_MOD_DIR ?= updates/sockmi
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
 .PHONY: all modules userland check check-build modules_install install \
-	headers_install clean deps vm-shell demo help lint
+	headers_install clean deps vm-shell demo help lint fuzz check-debug
 
 all: modules userland
 
@@ -69,6 +71,20 @@ deps:
 lint:
 	KDIR=$(VM_KDIR) tests/lint/run
 
+# docs/fuzzing.md: FUZZ_TIME seconds per parser, then FUZZ_NL_ITER
+# netlink messages inside the VM around live connections.
+FUZZ_TIME ?= 20
+FUZZ_NL_ITER ?= 20000
+fuzz: check-build
+	$(MAKE) -C tests/fuzz run FUZZ_TIME=$(FUZZ_TIME)
+	tests/vm/run --kver $(VM_KVER) -e FUZZ_NL_ITER=$(FUZZ_NL_ITER) \
+		-e FUZZ_NL_BYTES=8000000 -- tests/run-netns tests/netns/fuzz.sh
+
+# docs/debug-kernel.md: builds the kernel first if needed (long), and the
+# modules against it; not in make check or .ci/run.
+check-debug: userland
+	tests/vm/debug-kernel check $(TESTS)
+
 demo:
 	@echo "make demo: not yet. The migration demo comes with the checkpoint/restore" >&2
 	@echo "engine and the daemon; see README.md, 'Status'." >&2
@@ -80,4 +96,4 @@ clean:
 	$(MAKE) -C tests/vm/warn_test clean KDIR=$(KDIR)
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
