@@ -43,18 +43,16 @@ wait_file() { wait_slow test -e "$1"; }
 # owner FILE KEY: a number of the JSON state file sockmi_test.py serve writes
 owner() { grep -o "\"$2\": [0-9]*" "$1" | grep -o '[0-9]*$'; }
 
-pids=()
+declare -A srv=() peer=()
 for c in 1 2; do
 	port=$((7100 + c))
 	n A python3 "$T" serve "$port" "$tmp/s$c" "$BYTES" --rate "$RATE" \
 		--release "$tmp/release" >"$tmp/serve$c.log" 2>&1 &
-	pids+=($!)
-	eval "srv$c=\$!"
+	srv[$c]=$!
 	wait_slow n A ss -Hltn "sport = :$port"
 	n peer python3 "$T" peer "$(ip4 A)" "$port" "$BYTES" --rate "$RATE" \
 		--release "$tmp/release" >"$tmp/peer$c.log" 2>&1 &
-	pids+=($!)
-	eval "peer$c=\$!"
+	peer[$c]=$!
 	check "connection $c: accepted" wait_file "$tmp/s$c.owner"
 done
 
@@ -67,7 +65,7 @@ check "blob: its owner carries on" wait_slow grep -q 'given back' "$tmp/serve2.l
 
 phase "fuzzing starts"
 protect=()
-for p in "$(owner "$tmp/s1.owner" pid)" "$(owner "$tmp/s2.owner" pid)" "${pids[@]}"; do
+for p in "$(owner "$tmp/s1.owner" pid)" "$(owner "$tmp/s2.owner" pid)" "${srv[@]}" "${peer[@]}"; do
 	protect+=(--protect-pid "$p")
 done
 if n A python3 "$FUZZ" --iterations "$ITER" ${FUZZ_NL_SEED:+--seed "$FUZZ_NL_SEED"} \
@@ -85,7 +83,7 @@ reports=$(dmesg | tail -n +"$((dmesg_start + 1))" |
 	grep -E 'WARNING:|BUG:|Oops|KASAN|UBSAN|refcount_t:|general protection|lockdep|circular locking|Call Trace:' || true)
 expect "no kernel report during the fuzzing" "$reports" ""
 for c in 1 2; do
-	eval "s=\$srv$c p=\$peer$c"
+	s=${srv[$c]} p=${peer[$c]}
 	est=$(n A ss -Htn state established "( sport = :$((7100 + c)) )")
 	if kill -0 "$s" 2>/dev/null && kill -0 "$p" 2>/dev/null && [[ -n $est ]]; then
 		ok "connection $c: still established after the fuzzing"
@@ -98,10 +96,10 @@ done
 
 touch "$tmp/release"
 phase "streams released"
-check_wait "connection 1: peer verified every byte both ways" "$peer1"
-check_wait "connection 1: server finished its stream" "$srv1"
-check_wait "connection 2: peer verified every byte both ways" "$peer2"
-check_wait "connection 2: server finished its stream" "$srv2"
+for c in 1 2; do
+	check_wait "connection $c: peer verified every byte both ways" "${peer[$c]}"
+	check_wait "connection $c: server finished its stream" "${srv[$c]}"
+done
 expect "connection 1: never migrated" "$(cat "$tmp/serve1.log")" "*finished without migration*"
 sed 's/^/#   /' "$tmp"/peer*.log "$tmp"/serve*.log
 phase "streams done"
