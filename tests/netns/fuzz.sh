@@ -44,16 +44,23 @@ wait_file() { wait_slow test -e "$1"; }
 owner() { grep -o "\"$2\": [0-9]*" "$1" | grep -o '[0-9]*$'; }
 
 declare -A srv=() peer=()
+trap 'kill "${srv[@]}" "${peer[@]}" 2>/dev/null; cleanup' EXIT
 for c in 1 2; do
 	port=$((7100 + c))
 	n A python3 "$T" serve "$port" "$tmp/s$c" "$BYTES" --rate "$RATE" \
 		--release "$tmp/release" >"$tmp/serve$c.log" 2>&1 &
 	srv[$c]=$!
-	wait_slow n A ss -Hltn "sport = :$port"
+	check "connection $c: server listening" wait_slow n A ss -Hltn "sport = :$port"
 	n peer python3 "$T" peer "$(ip4 A)" "$port" "$BYTES" --rate "$RATE" \
 		--release "$tmp/release" >"$tmp/peer$c.log" 2>&1 &
 	peer[$c]=$!
-	check "connection $c: accepted" wait_file "$tmp/s$c.owner"
+	if wait_file "$tmp/s$c.owner"; then
+		ok "connection $c: accepted"
+	else
+		not_ok "connection $c: accepted"
+		sed 's/^/#   /' "$tmp/serve$c.log" "$tmp/peer$c.log"
+		exit 1
+	fi
 done
 
 # A real checkpoint to mutate: export connection 2, fetch it, give it back.
@@ -64,12 +71,14 @@ check "blob: export aborted, connection 2 given back" n A python3 "$T" abort "$i
 check "blob: its owner carries on" wait_slow grep -q 'given back' "$tmp/serve2.log"
 
 phase "fuzzing starts"
+blob=()
+[[ ! -s $tmp/blob ]] || blob=(--blob "$tmp/blob")
 protect=()
 for p in "$(owner "$tmp/s1.owner" pid)" "$(owner "$tmp/s2.owner" pid)" "${srv[@]}" "${peer[@]}"; do
 	protect+=(--protect-pid "$p")
 done
 if n A python3 "$FUZZ" --iterations "$ITER" ${FUZZ_NL_SEED:+--seed "$FUZZ_NL_SEED"} \
-	--blob "$tmp/blob" "${protect[@]}" >"$tmp/fuzz.log" 2>&1; then
+	"${blob[@]}" "${protect[@]}" >"$tmp/fuzz.log" 2>&1; then
 	ok "nlfuzz: $ITER messages to every command, no hang, nothing left staged"
 else
 	not_ok "nlfuzz: $ITER messages to every command, no hang, nothing left staged"
