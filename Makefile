@@ -78,7 +78,7 @@ FUZZ_NL_ITER ?= 20000
 fuzz: check-build
 	$(MAKE) -C tests/fuzz run FUZZ_TIME=$(FUZZ_TIME)
 	tests/vm/run --kver $(VM_KVER) -e FUZZ_NL_ITER=$(FUZZ_NL_ITER) \
-		-e FUZZ_NL_BYTES=8000000 -- tests/run-netns tests/netns/fuzz.sh
+		-e FUZZ_NL_BYTES=4000000 -- tests/run-netns tests/netns/fuzz.sh
 
 # docs/debug-kernel.md: builds the kernel first if needed (long), and the
 # modules against it; not in make check or .ci/run.
