@@ -41,6 +41,8 @@ wait_slow() {
 	return 1
 }
 wait_file() { wait_slow test -e "$1"; }
+# listening PORT: A has a listener there (ss itself succeeds either way)
+listening() { [[ -n $(n A ss -Hltn "sport = :$1") ]]; }
 # owner FILE KEY: a number of the JSON state file sockmi_test.py serve writes
 owner() { grep -o "\"$2\": [0-9]*" "$1" | grep -o '[0-9]*$'; }
 
@@ -51,7 +53,7 @@ for c in 1 2; do
 	n A python3 "$T" serve "$port" "$tmp/s$c" "$BYTES" --rate "$RATE" \
 		--release "$tmp/release" >"$tmp/serve$c.log" 2>&1 &
 	srv[$c]=$!
-	check "connection $c: server listening" wait_slow n A ss -Hltn "sport = :$port"
+	check "connection $c: server listening" wait_slow listening "$port"
 	n peer python3 "$T" peer "$(ip4 A)" "$port" "$BYTES" --rate "$RATE" \
 		--release "$tmp/release" >"$tmp/peer$c.log" 2>&1 &
 	peer[$c]=$!
