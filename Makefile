@@ -11,6 +11,9 @@
 #   make deps            install the Debian packages all of this needs
 #   make demo            live migration of a download's server, A->B->C->A
 #   make install         modules_install + userland + headers, DESTDIR-aware
+#   make lint            checkpatch, W=1 + sparse, cppcheck (tests/lint/run)
+#   make fuzz            libFuzzer harnesses + netlink fuzzer in the VM
+#   make check-debug     the netns suite on the KASAN/lockdep/kmemleak kernel
 
 KVER ?= $(shell uname -r)
 # The running kernel's build tree, else the newest Debian amd64 headers.
@@ -27,7 +30,7 @@ INSTALL_MOD_DIR ?= updates/sockmi
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
 .PHONY: all modules userland check check-build modules_install install \
-	headers_install clean deps vm-shell demo help bench
+	headers_install clean deps vm-shell demo help bench lint fuzz check-debug
 
 all: modules userland
 
@@ -77,6 +80,24 @@ vm-shell: check-build
 
 deps:
 	./install-deps
+
+# Static analysis; about a minute, so not part of make check.
+lint:
+	KDIR=$(VM_KDIR) tests/lint/run
+
+# docs/fuzzing.md: FUZZ_TIME seconds per parser, then FUZZ_NL_ITER
+# netlink messages inside the VM around live connections.
+FUZZ_TIME ?= 20
+FUZZ_NL_ITER ?= 20000
+fuzz: check-build
+	$(MAKE) -C tests/fuzz run FUZZ_TIME=$(FUZZ_TIME)
+	tests/vm/run --kver $(VM_KVER) -e FUZZ_NL_ITER=$(FUZZ_NL_ITER) \
+		-e FUZZ_NL_BYTES=4000000 -- tests/run-netns tests/netns/fuzz.sh
+
+# docs/debug-kernel.md: builds the kernel first if needed (long), and the
+# modules against it; not in make check or .ci/run.
+check-debug: userland
+	tests/vm/debug-kernel check $(TESTS)
 
 # The packages first (VM_KVER may name no kernel before), then the build
 # the VM loads, then one VM run: see demo/run.

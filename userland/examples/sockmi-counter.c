@@ -33,6 +33,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,7 +123,7 @@ static int serve_conn(struct conn *c)
 /* DIR/ADDR,PORT of the client of @fd. */
 static int state_path(int fd, const char *dir, char *path, size_t size)
 {
-	struct sockaddr_in6 sa;		/* large enough for both */
+	struct sockaddr_in6 sa = { 0 };	/* large enough for both */
 	socklen_t len = sizeof(sa);
 	char addr[INET6_ADDRSTRLEN];
 	const void *a = &sa.sin6_addr;
@@ -211,7 +212,7 @@ static int serve(int port, const char *to_text, const char *dir)
 		for (i = 0; i < n; i++)
 			pfd[1 + i] = (struct pollfd){ .fd = conns[i].fd,
 						      .events = POLLIN };
-		if (ppoll(pfd, (nfds_t)(1 + n), NULL, &old) < 0) {
+		if (ppoll(pfd, (nfds_t)n + 1, NULL, &old) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("ppoll");
@@ -249,7 +250,7 @@ static int inherited(void)
 {
 	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
 
-	if (!fds || !pid || atol(pid) != (long)getpid())
+	if (!fds || !pid || strtol(pid, NULL, 10) != (long)getpid())
 		return -1;
 	if (strcmp(fds, "1")) {
 		fprintf(stderr, "sockmi-counter: LISTEN_FDS=%s: one expected\n",
@@ -283,6 +284,8 @@ static int adopt(const char *dir, int timeout)
 		case 0:
 			fprintf(stderr, "sockmi-counter: no connection within %d ms\n",
 				timeout);
+			close(req.fd);
+			free(c);
 			return 1;
 		}
 		c->fd = req.fd;
@@ -290,6 +293,8 @@ static int adopt(const char *dir, int timeout)
 	if (load_state(c, dir)) {
 		fprintf(stderr, "sockmi-counter: no state for this connection in %s\n",
 			dir);
+		close(c->fd);
+		free(c);
 		return 1;
 	}
 	fprintf(stderr, "sockmi-counter: adopted a connection at line %lu\n",
@@ -304,12 +309,28 @@ static int adopt(const char *dir, int timeout)
 	return 0;
 }
 
+/* A decimal command-line number in [min, max], or exit with usage status 2. */
+static int number(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "%s: '%s' is not a number in [%ld, %ld]\n",
+			"sockmi-counter", s, min, max);
+		exit(2);
+	}
+	return (int)v;
+}
+
 int main(int argc, char *argv[])
 {
 	if (argc == 5 && !strcmp(argv[1], "serve"))
-		return serve(atoi(argv[2]), argv[3], argv[4]);
+		return serve(number(argv[2], 1, 65535), argv[3], argv[4]);
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "adopt"))
-		return adopt(argv[2], argc == 4 ? atoi(argv[3]) : -1);
+		return adopt(argv[2], argc == 4 ? number(argv[3], -1, INT_MAX) : -1);
 	fprintf(stderr, "Usage: sockmi-counter serve PORT TO DIR\n"
 			"       sockmi-counter adopt DIR [TIMEOUT_MS]\n");
 	return 2;

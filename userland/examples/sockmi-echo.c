@@ -28,6 +28,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -183,12 +184,28 @@ static int adopt(int timeout)
 	return 0;
 }
 
+/* A decimal command-line number in [min, max], or exit with usage status 2. */
+static int number(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "%s: '%s' is not a number in [%ld, %ld]\n",
+			"sockmi-echo", s, min, max);
+		exit(2);
+	}
+	return (int)v;
+}
+
 int main(int argc, char *argv[])
 {
 	if (argc == 4 && !strcmp(argv[1], "serve"))
-		return serve(atoi(argv[2]), argv[3]);
+		return serve(number(argv[2], 1, 65535), argv[3]);
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "adopt"))
-		return adopt(argc == 3 ? atoi(argv[2]) : -1);
+		return adopt(argc == 3 ? number(argv[2], -1, INT_MAX) : -1);
 	fprintf(stderr, "Usage: sockmi-echo serve PORT TO\n"
 			"       sockmi-echo adopt [TIMEOUT_MS]\n");
 	return 2;

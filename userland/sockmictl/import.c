@@ -160,7 +160,7 @@ void sockmictl_import_req(const struct sockmictl_import_args *args,
 {
 	const struct sockmi_addr *addrs[2] = { &args->local, &args->remote };
 	union sockmi_sockaddr *sas[2] = { &req->local, &req->remote };
-	bool has[2] = { args->has_local, args->has_remote };
+	const bool has[2] = { args->has_local, args->has_remote };
 	int i;
 
 	memset(req, 0, sizeof(*req));
