@@ -687,8 +687,8 @@ void sockmid_export_event(struct sockmid *d, struct sockmid_export *x,
 {
 	const struct sockmid_edge *e;
 	char why[SOCKMID_TEXT_MAX] = "";
-	int next = -1;
 	unsigned int bit;
+	int next;
 
 	for (;;) {
 		e = sockmid_fsm_step(SOCKMID_EXPORTER, x->state, ev);
