@@ -85,16 +85,24 @@ capture_check() {
 	[[ $FAMILY == 4 ]] || src=ipv6.src
 	kill -INT "$CAPTURE"
 	wait "$CAPTURE" || true
-	# eth.src,src,sport,dport,rst,fin,nxtseq (a FIN counts one);
+	# eth.src,src,sport,dport,rst,fin,nxtseq (a FIN counts one),tsval;
 	# booleans as 1/0 or True/False.
 	tshark -r "$tmp/cap$port.pcapng" -o tcp.relative_sequence_numbers:TRUE \
 		-T fields -E separator=, -e eth.src -e "$src" -e tcp.srcport \
 		-e tcp.dstport -e tcp.flags.reset -e tcp.flags.fin -e tcp.nxtseq \
+		-e tcp.options.timestamp.tsval \
 		2>/dev/null | sed 's/True/1/g; s/False/0/g' >"$tmp/cap.txt"
 	expect "$what: peer captured the stream" "$(wc -l <"$tmp/cap.txt")" "[1-9][0-9][0-9]*"
 	expect "$what: the server side's source is always $addr" \
 		"$(awk -F, -v p="$port" '$3 == p { print $2 }' "$tmp/cap.txt" | sort -u)" "$addr"
 	expect "$what: no RST either way" "$(awk -F, '$5 == 1' "$tmp/cap.txt" | wc -l)" 0
+	# Whichever host sends as the server, its TSval goes on from the last
+	# one the peer saw (PAWS would drop the segments otherwise).
+	expect "$what: the server side's TSval never goes back" \
+		"$(awk -F, -v p="$port" '$3 == p && $8 != "" {
+			if (seen && $8 + 0 < last) bad++
+			last = $8 + 0; seen = 1
+		} END { print (seen ? bad + 0 : "no timestamps") }' "$tmp/cap.txt")" 0
 	expect "$what: a FIN each way, only after the last byte" \
 		"$(awk -F, '$6 == 1 { print $3, $7 }' "$tmp/cap.txt" | sort -u |
 		awk '{ print $2 }' | tr '\n' ' ')" "$((bytes + 2)) $((bytes + 2)) "

@@ -26,8 +26,11 @@ PEER="$REPO/tests/lib/libsockmi_peer.py"
 tmp=$(mktemp -d)
 prefix=$tmp/prefix
 modules_load
-topology peer A
+topology peer A B
 A=$(ip4 A)
+# The service address of the two-host case (8.), on A until it moves.
+SERVICE=10.77.0.100
+n A ip addr add "$SERVICE/24" dev eth0
 
 # bg HOST CMD...: CMD in the background in HOST; $! is CMD's own pid
 # (ip netns exec execs it), so it can be signalled.
@@ -61,16 +64,19 @@ relay() {
 
 # A stream through a migration: START_SERVER, wait for the peer to be
 # under way, START_IMPORTER, SIGUSR1 to the server, then let the peer end.
-# stream NAME MODE PORT "server cmd" "importer cmd"
+# stream NAME MODE PORT "server cmd" "importer cmd" [ADDR [IMPORTER_HOST]]
+# (the server runs on A, the peer connects to ADDR, default A's address;
+# the importer runs on IMPORTER_HOST, default A)
 stream() {
-	local name=$1 mode=$2 port=$3 server importer srv imp peer
+	local name=$1 mode=$2 port=$3 addr=${6:-$A} ihost=${7:-A}
+	local server importer srv imp peer
 	read -r -a server <<<"$4"
 	read -r -a importer <<<"$5"
 	rm -f "$tmp/$name.progress" "$tmp/$name.stop"
 	bg A "${server[@]}" >"$tmp/$name.server" 2>&1
 	srv=$!
 	wait_for listening A $port
-	bg peer python3 "$PEER" "$mode" "$A" "$port" "$tmp/$name.progress" \
+	bg peer python3 "$PEER" "$mode" "$addr" "$port" "$tmp/$name.progress" \
 		"$tmp/$name.stop" >"$tmp/$name.peer" 2>&1
 	peer=$!
 	if ! wait_for test -e "$tmp/$name.progress"; then
@@ -78,7 +84,7 @@ stream() {
 		kill "$srv" "$peer" 2>/dev/null
 		return
 	fi
-	bg A "${importer[@]}" >"$tmp/$name.importer" 2>&1
+	bg "$ihost" "${importer[@]}" >"$tmp/$name.importer" 2>&1
 	imp=$!
 	sleep 0.2
 	kill -USR1 "$srv" || true
@@ -158,6 +164,27 @@ out=$(n A "$SOCKMICTL" import state nowhere -- true 2>&1) || rc=$?
 expect "sockmictl import: a usage error is status 2" "$rc:$out" "2:*invalid state 'nowhere'*"
 expect "nothing is left staged" \
 	"$(n A python3 "$NL_TOOL" send --dump SOCKMI_CMD_GET_STAGED)" "OK 0 messages"
+
+# 8. Between two hosts, by the API alone: export_socket(-1, fd, AF_INET, B)
+# on A, import_socket() on B; a sockmid on each host carries the socket
+# and the service address over (IP takeover).
+(umask 077 && "$SOCKMICTL" genkey >"$tmp/key")
+DPIDS=()
+for h in A B; do
+	ip netns exec "${NS[$h]}" "$REPO/userland/sockmid/sockmid" --foreground \
+		--config /dev/null --key "$tmp/key" --iface eth0 --timeout 5000 \
+		--takeover "$SERVICE/24" --no-rules >"$tmp/sockmid.$h" 2>&1 &
+	DPIDS+=($!)
+	check "two hosts: sockmid on $h started" wait_for grep -q 'started (' "$tmp/sockmid.$h"
+done
+stream two-hosts echo 7106 "$T echo-serve 7106 $(ip4 B)" "$T echo-adopt 7106" \
+	"$SERVICE" B
+check "two hosts: B holds the service address" \
+	bash -c "ip -n ${NS[B]} -o addr show dev eth0 | grep -q ' $SERVICE/'"
+check "two hosts: A logged the move as committed" \
+	grep -Eq "export id=[0-9]+ tuple=$SERVICE:7106-.* to=$(ip4 B) .*result=committed" "$tmp/sockmid.A"
+kill "${DPIDS[@]}" 2>/dev/null
+wait "${DPIDS[@]}" 2>/dev/null
 
 rm -rf "$tmp"
 finish
