@@ -47,7 +47,7 @@ listening() { [[ -n $(n A ss -Hltn "sport = :$1") ]]; }
 owner() { grep -o "\"$2\": [0-9]*" "$1" | grep -o '[0-9]*$'; }
 
 declare -A srv=() peer=()
-trap 'kill "${srv[@]}" "${peer[@]}" 2>/dev/null; cleanup' EXIT
+trap 'kill "${srv[@]}" "${peer[@]}" 2>/dev/null || true; cleanup' EXIT
 for c in 1 2; do
 	port=$((7100 + c))
 	n A python3 "$T" serve "$port" "$tmp/s$c" "$BYTES" --rate "$RATE" \

@@ -104,8 +104,8 @@ expect() {
 # under emulation, more so on a loaded machine. Nothing may depend on how
 # long it takes.
 wait_for() {
-	local i
-	for ((i = 0; i < 1200; i++)); do
+	local end=$((SECONDS + 60))
+	while ((SECONDS < end)); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done

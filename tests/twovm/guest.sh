@@ -43,7 +43,7 @@ nic=$(ip -o link show | awk -F': ' '$2 != "lo" { print $2; exit }')
 start_sockmid() {
 	ip netns exec "${NS[$1]}" "$SOCKMID" --foreground --config /dev/null \
 		--key "$dir/key" --iface eth0 --timeout 10000 \
-		--takeover "$SERVICE/24" --verbose >"$dir/$1.log" 2>&1 &
+		--takeover "$SERVICE/24" --no-rules --verbose >"$dir/$1.log" 2>&1 &
 	DAEMON=$!
 	wait_for grep -q 'started (' "$dir/$1.log" || true
 }
