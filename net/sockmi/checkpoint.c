@@ -17,26 +17,19 @@ void sockmi_tuple_from_sk(const struct sock *sk, struct sockmi_tuple *t)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 
-	bool connected = sockmi_connected(sk->sk_state);
-
 	memset(t, 0, sizeof(*t));
 	t->family = sk->sk_family;
-	/* A bound socket's port is in inet_num until it listens or connects. */
-	t->lport = htons(inet->inet_num);
-	t->rport = connected ? inet->inet_dport : 0;
+	t->lport = inet->inet_sport;
+	t->rport = inet->inet_dport;
 #if IS_ENABLED(CONFIG_IPV6)
 	if (sk->sk_family == AF_INET6) {
 		t->laddr = sk->sk_v6_rcv_saddr;
-		if (connected)
-			t->raddr = sk->sk_v6_daddr;
+		t->raddr = sk->sk_v6_daddr;
 		return;
 	}
 #endif
 	ipv6_addr_set_v4mapped(inet->inet_rcv_saddr, &t->laddr);
-	if (connected)
-		ipv6_addr_set_v4mapped(inet->inet_daddr, &t->raddr);
-	else
-		t->raddr = in6addr_any;
+	ipv6_addr_set_v4mapped(inet->inet_daddr, &t->raddr);
 }
 
 /* Copy the bytes [from, to) of sequence space held by the skbs of a queue. */
@@ -196,15 +189,6 @@ int sockmi_checkpoint(struct sock *sk, struct sockmi_state *st)
 #if IS_ENABLED(CONFIG_IPV6)
 	st->v6only = sk->sk_family == AF_INET6 && sk->sk_ipv6only;
 #endif
-	if (!sockmi_connected(sk->sk_state)) {
-		/* Bound or listening: addresses and options; the accept queue
-		 * is the caller's (sockmi_checkpoint_child()).
-		 */
-		sockmi_checkpoint_opts(sk, &st->opts);
-		if (sk->sk_state == TCP_LISTEN)
-			st->backlog = READ_ONCE(sk->sk_max_ack_backlog);
-		return 0;
-	}
 	st->snd_una = tp->snd_una;
 	st->snd_nxt = tp->snd_nxt;
 	st->write_seq = tp->write_seq;

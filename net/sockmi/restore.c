@@ -6,12 +6,9 @@
  * estimate and RTO, congestion window, and the peer's last timestamp.
  */
 
-#include <linux/memcontrol.h>
 #include <linux/net.h>
 #include <linux/uio.h>
-#include <net/inet6_hashtables.h>
 #include <net/inet_connection_sock.h>
-#include <net/inet_hashtables.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -333,191 +330,8 @@ static u32 sockmi_recv_start(const struct sockmi_state *st)
 	return st->copied_seq;
 }
 
-/* Another listener of @net would take the connections to @st's address and
- * port (repair mode lets our bind() share anything).
- */
-static bool sockmi_listener_taken(struct net *net,
-				  const struct sockmi_state *st)
-{
-	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
-	const struct sockmi_tuple *t = &st->tuple;
-	u16 port = ntohs(t->lport);
-	struct sock *sk = NULL;
-
-	rcu_read_lock();
-	if (ipv6_addr_v4mapped(&t->laddr) || !st->v6only)
-		sk = __inet_lookup_listener(net, hinfo, NULL, 0, 0, 0,
-					    ipv6_addr_v4mapped(&t->laddr) ?
-					    t->laddr.s6_addr32[3] : 0,
-					    port, 0, 0);
-#if IS_ENABLED(CONFIG_IPV6)
-	if (!sk && t->family == AF_INET6 && !ipv6_addr_v4mapped(&t->laddr))
-		sk = inet6_lookup_listener(net, hinfo, NULL, 0, &in6addr_any, 0,
-					   &t->laddr, port, 0, 0);
-#endif
-	rcu_read_unlock();
-	return sk;
-}
-
-/* A bound or listening socket: options, bind(), listen(). It stays in
- * repair mode, which lets it share its port with the socket it replaces,
- * until sockmi_restore_activate().
- */
-static int sockmi_restore_unconnected(struct net *net,
-				      const struct sockmi_state *st,
-				      struct socket **res,
-				      struct netlink_ext_ack *extack)
-{
-	struct sockaddr_storage addr;
-	struct socket *sock;
-	int ret, len;
-
-	ret = __sock_create(net, st->tuple.family, SOCK_STREAM, IPPROTO_TCP,
-			    &sock, 0);
-	if (ret) {
-		NL_SET_ERR_MSG(extack, "Cannot create a TCP socket");
-		return ret;
-	}
-	ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
-	if (ret) {
-		NL_SET_ERR_MSG(extack, "Cannot put the new socket in repair mode");
-		goto err;
-	}
-	ret = sockmi_restore_early_opts(sock, st);
-	if (ret) {
-		NL_SET_ERR_MSG(extack, "Cannot restore socket options");
-		goto err;
-	}
-	len = sockmi_sockaddr(&st->tuple, true, &addr);
-	ret = kernel_bind(sock, (struct sockaddr *)&addr, len);
-	if (ret) {
-		NL_SET_ERR_MSG(extack, "Cannot bind to the socket's local address");
-		goto err;
-	}
-	if (st->tcp_state == TCP_LISTEN && sockmi_listener_taken(net, st)) {
-		NL_SET_ERR_MSG(extack, "Another socket listens on this address and port");
-		ret = -EADDRINUSE;
-		goto err;
-	}
-	if (st->tcp_state == TCP_LISTEN) {
-		ret = kernel_listen(sock, min_t(u32, st->backlog, INT_MAX));
-		if (ret) {
-			NL_SET_ERR_MSG(extack, "Cannot listen on the socket's address");
-			goto err;
-		}
-	}
-	ret = sockmi_restore_late_opts(sock, st);
-	if (ret) {
-		NL_SET_ERR_MSG(extack, "Cannot restore socket options");
-		goto err;
-	}
-	*res = sock;
-	return 0;
-
-err:
-	sockmi_restore_discard(sock);
-	return ret;
-}
-
-static int __sockmi_restore(struct net *net, const struct sockmi_state *st,
-			    bool child, struct socket **res,
-			    struct netlink_ext_ack *extack);
-
-int sockmi_restore_children(struct net *net, const struct sockmi_state *st,
-			    struct socket ***res, struct netlink_ext_ack *extack)
-{
-	struct socket **socks;
-	u32 i;
-	int ret = 0;
-
-	*res = NULL;
-	if (!st->nchildren)
-		return 0;
-	socks = kvcalloc(st->nchildren, sizeof(*socks), GFP_KERNEL_ACCOUNT);
-	if (!socks)
-		return -ENOMEM;
-	for (i = 0; i < st->nchildren && !ret; i++)
-		ret = __sockmi_restore(net, &st->children[i], true, &socks[i],
-				       extack);
-	if (ret) {
-		sockmi_restore_discard_children(socks, st->nchildren);
-		return ret;
-	}
-	*res = socks;
-	return 0;
-}
-
-void sockmi_restore_discard_children(struct socket **socks, u32 n)
-{
-	u32 i;
-
-	for (i = 0; socks && i < n; i++)
-		if (socks[i])
-			sockmi_restore_discard(socks[i]);
-	kvfree(socks);
-}
-
-int sockmi_restore_enqueue(struct socket *listener, struct socket *child)
-{
-	struct sock *lsk = listener->sk, *sk = child->sk;
-	struct request_sock *req;
-	struct sock *queued;
-
-	req = inet_reqsk_alloc(lsk->sk_prot->rsk_prot, lsk, true);
-	if (!req)
-		return -ENOMEM;
-	/* What accept() and reqsk_put() look at; the rest is unused once a
-	 * request holds a child.
-	 */
-	refcount_set(&req->rsk_refcnt, 1);
-	tcp_rsk(req)->tfo_listener = false;
-
-	/* The child leaves its struct socket: it is a socket nobody accepted
-	 * yet, as if the listener had made it.
-	 */
-	write_lock_bh(&sk->sk_callback_lock);
-	sk_set_socket(sk, NULL);
-	RCU_INIT_POINTER(sk->sk_wq, NULL);
-	write_unlock_bh(&sk->sk_callback_lock);
-	child->sk = NULL;
-	sock_release(child);
-
-	lock_sock(lsk);
-	local_bh_disable();
-	queued = inet_csk_reqsk_queue_add(lsk, req, sk);
-	local_bh_enable();
-	release_sock(lsk);
-	if (!queued) {
-		/* Not listening any more: the child was released silently. */
-		reqsk_put(req);
-		return -EINVAL;
-	}
-	lsk->sk_data_ready(lsk);
-	return 0;
-}
-
-/* A child of a listener is charged to a memory cgroup when accept() takes
- * it, like the ones TCP makes: it must not be charged before.
- */
-static void sockmi_child_uncharged(struct sock *sk)
-{
-#if IS_ENABLED(CONFIG_MEMCG)
-	if (sk->sk_memcg) {
-		css_put(&sk->sk_memcg->css);
-		sk->sk_memcg = NULL;
-	}
-#endif
-}
-
 int sockmi_restore(struct net *net, const struct sockmi_state *st,
 		   struct socket **res, struct netlink_ext_ack *extack)
-{
-	return __sockmi_restore(net, st, false, res, extack);
-}
-
-static int __sockmi_restore(struct net *net, const struct sockmi_state *st,
-			    bool child, struct socket **res,
-			    struct netlink_ext_ack *extack)
 {
 	const struct sockmi_tuple *t = &st->tuple;
 	struct tcp_repair_window win = {
@@ -531,15 +345,15 @@ static int __sockmi_restore(struct net *net, const struct sockmi_state *st,
 	struct socket *sock;
 	int ret, len;
 
-	if (!sockmi_connected(st->tcp_state))
-		return sockmi_restore_unconnected(net, st, res, extack);
+	if (!((1 << st->tcp_state) & SOCKMI_TCPF_CONNECTED)) {
+		NL_SET_ERR_MSG(extack, "Only connected sockets can be restored yet");
+		return -EOPNOTSUPP;
+	}
 	ret = __sock_create(net, t->family, SOCK_STREAM, IPPROTO_TCP, &sock, 0);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "Cannot create a TCP socket");
 		return ret;
 	}
-	if (child)
-		sockmi_child_uncharged(sock->sk);
 	ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "Cannot put the new socket in repair mode");
@@ -621,20 +435,10 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 	u32 sent = sockmi_sent_bytes(st);
 	int ret;
 
-	if (st->tcp_state == TCP_LISTEN) {
-		/* TCP_REPAIR_OFF is refused to a listening socket. */
-		lock_sock(sk);
-		tp->repair = 0;
-		sk->sk_reuse = SK_NO_REUSE;
-		release_sock(sk);
-	} else {
-		/* Leaving repair mode sends a window probe when connected: the
-		 * peer hears from us.
-		 */
-		ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
-		if (ret)
-			return ret;
-	}
+	/* Leaving repair mode sends a window probe: the peer hears from us. */
+	ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
+	if (ret)
+		return ret;
 	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_REUSEADDR))
 		sockmi_setopt(sock, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPALIVE))
@@ -645,8 +449,6 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 			      st->tuple.family == AF_INET6 ? IPV6_TRANSPARENT :
 			      IP_TRANSPARENT, 0);
 
-	if (!sockmi_connected(st->tcp_state))
-		return 0;
 	lock_sock(sk);
 	if (tp->packets_out)
 		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
@@ -660,57 +462,13 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 				sockmi_unsent(st));
 	if (!ret && sockmi_fin_out(st->tcp_state) && !sockmi_fin_sent(st))
 		ret = kernel_sock_shutdown(sock, SHUT_WR);
-
-	/* Every byte is queued: the send buffer gets its own size back, the
-	 * user's or the default that autotuning grows from. Left as made for
-	 * the refill, it would let the owner queue twice as much, and every
-	 * further move would carry twice as much again.
-	 */
-	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_SNDBUF)) {
-		sockmi_setopt(sock, SOL_SOCKET, SO_SNDBUF, st->opts.sndbuf);
-	} else {
-		lock_sock(sk);
-		WRITE_ONCE(sk->sk_sndbuf,
-			   READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_wmem[1]));
-		release_sock(sk);
-	}
 	return ret;
-}
-
-/* The children queued on a listener are as silent as it is when it goes. */
-static void sockmi_silence_queue(struct sock *sk)
-{
-	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
-	struct request_sock *reqs, *req, *next;
-	struct sock *child;
-
-	lock_sock(sk);
-	spin_lock_bh(&queue->rskq_lock);
-	reqs = queue->rskq_accept_head;
-	WRITE_ONCE(queue->rskq_accept_head, NULL);
-	spin_unlock_bh(&queue->rskq_lock);
-	for (req = reqs; req; req = next) {
-		next = req->dl_next;
-		child = req->sk;
-		sk_acceptq_removed(sk);
-		local_bh_disable();
-		bh_lock_sock(child);
-		tcp_sk(child)->repair = 1;
-		tcp_sk(child)->repair_queue = TCP_NO_QUEUE;
-		bh_unlock_sock(child);
-		if (!inet_csk_reqsk_queue_add(sk, req, child))
-			reqsk_put(req);
-		local_bh_enable();
-	}
-	release_sock(sk);
 }
 
 void sockmi_restore_discard(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 
-	if (sk->sk_state == TCP_LISTEN)
-		sockmi_silence_queue(sk);
 	/* A socket in repair mode closes without a word to the peer. */
 	lock_sock(sk);
 	tcp_sk(sk)->repair = 1;

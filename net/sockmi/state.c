@@ -35,11 +35,20 @@
 
 #include "state.h"
 
-/* Bytes a chunk takes around its data: nest, QUEUE, CHILD, OFFSET, DATA
- * header.
- */
+/* The connected states this version can restore. */
+#define SOCKMI_TCPF_SUPPORTED SOCKMI_TCPF_CONNECTED
+/* Bytes a chunk takes around its data: nest, QUEUE, OFFSET, DATA header. */
 #define SOCKMI_CHUNK_OVERHEAD (NLA_HDRLEN + NLA_ALIGN(NLA_HDRLEN + 1) +	\
-			       2 * NLA_ALIGN(NLA_HDRLEN + 4) + NLA_HDRLEN)
+			       NLA_ALIGN(NLA_HDRLEN + 4) + NLA_HDRLEN)
+
+/* Like NL_REQ_ATTR_CHECK(), and says in words which attribute is missing. */
+#define SOCKMI_REQUIRE(extack, nest, tb, type) ({			\
+	struct netlink_ext_ack *__sm_extack = (extack);			\
+	bool __missing = NL_REQ_ATTR_CHECK(__sm_extack, nest, tb, type); \
+	if (__missing)							\
+		NL_SET_ERR_MSG(__sm_extack, "Missing attribute " #type); \
+	__missing;							\
+})
 
 /* SOCKMI_REQUIRE() for an attribute of the state nest being parsed. */
 #define SOCKMI_NEED(p, type) ({						\
@@ -129,7 +138,7 @@ static struct netlink_range_validation sockmi_int_range = {
 	.max = INT_MAX,
 };
 
-const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
+static const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
 	[SOCKMI_TUPLE_A_FAMILY] = { .type = NLA_U16 },
 	[SOCKMI_TUPLE_A_LOCAL_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
 						       sizeof(struct in_addr),
@@ -140,7 +149,6 @@ const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
 							sizeof(struct in6_addr)),
 	[SOCKMI_TUPLE_A_REMOTE_PORT] = { .type = NLA_U16 },
 };
-EXPORT_SYMBOL_GPL(sockmi_tuple_policy);
 
 const struct nla_policy sockmi_chunk_policy[SOCKMI_CHUNK_A_MAX + 1] = {
 	[SOCKMI_CHUNK_A_QUEUE] = NLA_POLICY_MAX(NLA_U8, SOCKMI_QUEUE_MAX_ID),
@@ -220,31 +228,24 @@ EXPORT_SYMBOL_GPL(sockmi_state_policy);
 
 void sockmi_state_free(struct sockmi_state *st)
 {
-	u32 i;
 	int q;
 
 	for (q = 0; q < __SOCKMI_QUEUE_MAX; q++) {
 		kvfree(st->queue[q]);
 		st->queue[q] = NULL;
 	}
-	for (i = 0; st->children && i < st->nchildren; i++)
-		sockmi_state_free(&st->children[i]);
-	kvfree(st->children);
-	st->children = NULL;
-	st->nchildren = 0;
 }
 EXPORT_SYMBOL_GPL(sockmi_state_free);
 
 /* Writing */
 
-int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
-		    const struct in6_addr *addr)
+static int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
+			   const struct in6_addr *addr)
 {
 	if (family == AF_INET)
 		return nla_put_in_addr(skb, type, addr->s6_addr32[3]);
 	return nla_put_in6_addr(skb, type, addr);
 }
-EXPORT_SYMBOL_GPL(sockmi_put_addr);
 
 int sockmi_tuple_put(struct sk_buff *skb, int type,
 		     const struct sockmi_tuple *t)
@@ -394,17 +395,9 @@ int sockmi_state_put(struct sk_buff *skb, int type,
 
 	if (!nest)
 		return -EMSGSIZE;
-	if (sockmi_state_put_conn(skb, st))
-		goto cancel;
-	if (sockmi_connected(st->tcp_state) &&
-	    (sockmi_state_put_tcp(skb, st) || sockmi_state_put_queues(skb, st)))
-		goto cancel;
-	if (st->tcp_state == TCP_LISTEN &&
-	    (nla_put_u32(skb, SOCKMI_STATE_A_BACKLOG, st->backlog) ||
-	     nla_put_u32(skb, SOCKMI_STATE_A_NCHILDREN, st->nchildren)))
-		goto cancel;
-	if (sockmi_sockopts_put(skb, &st->opts)) {
-cancel:
+	if (sockmi_state_put_conn(skb, st) || sockmi_state_put_tcp(skb, st) ||
+	    sockmi_state_put_queues(skb, st) ||
+	    sockmi_sockopts_put(skb, &st->opts)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -414,8 +407,8 @@ cancel:
 EXPORT_SYMBOL_GPL(sockmi_state_put);
 
 /* Writes one chunk of at most @len bytes; returns the bytes written. */
-static int sockmi_put_chunk(struct sk_buff *skb, int child, int queue,
-			    u32 offset, const u8 *data, u32 len)
+static int sockmi_put_chunk(struct sk_buff *skb, int queue, u32 offset,
+			    const u8 *data, u32 len)
 {
 	int room = skb_tailroom(skb) - SOCKMI_CHUNK_OVERHEAD;
 	struct nlattr *nest;
@@ -428,7 +421,6 @@ static int sockmi_put_chunk(struct sk_buff *skb, int child, int queue,
 	if (!nest)
 		return -EMSGSIZE;
 	if (nla_put_u8(skb, SOCKMI_CHUNK_A_QUEUE, queue) ||
-	    (child >= 0 && nla_put_u32(skb, SOCKMI_CHUNK_A_CHILD, child)) ||
 	    nla_put_u32(skb, SOCKMI_CHUNK_A_OFFSET, offset) ||
 	    nla_put(skb, SOCKMI_CHUNK_A_DATA, len, data)) {
 		nla_nest_cancel(skb, nest);
@@ -439,7 +431,7 @@ static int sockmi_put_chunk(struct sk_buff *skb, int child, int queue,
 }
 
 int sockmi_state_put_chunks(struct sk_buff *skb, const struct sockmi_state *st,
-			    int child, int *queue, u32 *offset)
+			    int *queue, u32 *offset)
 {
 	int ret;
 
@@ -450,7 +442,7 @@ int sockmi_state_put_chunks(struct sk_buff *skb, const struct sockmi_state *st,
 		    WARN_ON_ONCE(!st->queue[*queue]))
 			return -EINVAL;
 		while (*offset < st->len[*queue]) {
-			ret = sockmi_put_chunk(skb, child, *queue, *offset,
+			ret = sockmi_put_chunk(skb, *queue, *offset,
 					       st->queue[*queue] + *offset,
 					       st->len[*queue] - *offset);
 			if (ret < 0)
@@ -464,8 +456,8 @@ EXPORT_SYMBOL_GPL(sockmi_state_put_chunks);
 
 /* Reading */
 
-int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
-			  struct netlink_ext_ack *extack)
+static int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
+				 struct netlink_ext_ack *extack)
 {
 	*family = nla_get_u16(attr);
 	if (*family == AF_INET || *family == AF_INET6)
@@ -473,10 +465,11 @@ int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
 	NL_SET_ERR_MSG_ATTR(extack, attr, "Family must be AF_INET or AF_INET6");
 	return -EAFNOSUPPORT;
 }
-EXPORT_SYMBOL_GPL(sockmi_nla_get_family);
 
-int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
-			struct in6_addr *addr, struct netlink_ext_ack *extack)
+/* An in_addr or in6_addr attribute; IPv4 addresses are stored v4-mapped. */
+static int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
+			       struct in6_addr *addr,
+			       struct netlink_ext_ack *extack)
 {
 	if (family == AF_INET && nla_len(attr) == sizeof(struct in_addr)) {
 		ipv6_addr_set_v4mapped(nla_get_in_addr(attr), addr);
@@ -490,7 +483,6 @@ int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
 			    "Address length does not match its family");
 	return -EINVAL;
 }
-EXPORT_SYMBOL_GPL(sockmi_nla_get_addr);
 
 int sockmi_tuple_parse(const struct nlattr *nest, struct sockmi_tuple *t,
 		       struct netlink_ext_ack *extack)
@@ -584,93 +576,18 @@ static bool sockmi_addr_unicast(const struct in6_addr *addr)
 	return type != IPV6_ADDR_ANY && !(type & IPV6_ADDR_MULTICAST);
 }
 
-static bool sockmi_addr_any(const struct in6_addr *addr)
-{
-	return ipv6_addr_any(addr) ||
-	       (ipv6_addr_v4mapped(addr) && !addr->s6_addr32[3]);
-}
-
-/* Before anything else: the kind of socket decides what must be there. A
- * child of a listening socket is a connected socket.
- */
+/* Before anything else: the kind of socket decides what must be there. */
 static int sockmi_parse_tcp_state(struct sockmi_parse *p,
-				  struct sockmi_state *st, bool child)
+				  struct sockmi_state *st)
 {
 	if (SOCKMI_NEED(p, VERSION) || SOCKMI_NEED(p, TCP_STATE))
 		return -EINVAL;
 	st->tcp_state = nla_get_u8(p->tb[SOCKMI_STATE_A_TCP_STATE]);
-	/* Nobody could shut down a child nobody accepted yet; accept() takes
-	 * no other state.
-	 */
-	if (child && st->tcp_state != TCP_ESTABLISHED &&
-	    st->tcp_state != TCP_CLOSE_WAIT) {
+	if (!((1U << st->tcp_state) & SOCKMI_TCPF_SUPPORTED)) {
 		NL_SET_ERR_MSG_ATTR(p->extack, p->tb[SOCKMI_STATE_A_TCP_STATE],
-				    "An accept-queue child must be ESTABLISHED or CLOSE_WAIT");
-		return -EINVAL;
-	}
-	if (!((1U << st->tcp_state) & SOCKMI_TCPF_ANY)) {
-		NL_SET_ERR_MSG_ATTR(p->extack, p->tb[SOCKMI_STATE_A_TCP_STATE],
-				    "Only bound, listening and connected sockets can be staged");
+				    "Only connected sockets can be staged yet");
 		return -EOPNOTSUPP;
 	}
-	return 0;
-}
-
-/* Tuple, V6ONLY, backlog and children count of a bound or listening socket,
- * which has nothing else but socket options.
- */
-static int sockmi_parse_unconnected(struct sockmi_parse *p,
-				    struct sockmi_state *st)
-{
-	const struct nlattr *attr = p->tb[SOCKMI_STATE_A_TUPLE];
-	const struct sockmi_tuple *t = &st->tuple;
-	bool listen = st->tcp_state == TCP_LISTEN;
-	int i, ret;
-
-	if (SOCKMI_NEED(p, TUPLE))
-		return -EINVAL;
-	ret = sockmi_tuple_parse(attr, &st->tuple, p->extack);
-	if (ret)
-		return ret;
-	if (t->rport || !t->lport) {
-		NL_SET_ERR_MSG_ATTR(p->extack, attr,
-				    "A bound or listening socket has a local port and no remote end");
-		return -EINVAL;
-	}
-	if (!sockmi_addr_unicast(&t->laddr) && !sockmi_addr_any(&t->laddr)) {
-		NL_SET_ERR_MSG_ATTR(p->extack, attr,
-				    "The local address must be unicast or unspecified");
-		return -EINVAL;
-	}
-	st->v6only = nla_get_flag(p->tb[SOCKMI_STATE_A_V6ONLY]);
-	if (st->v6only && (t->family != AF_INET6 ||
-			   ipv6_addr_v4mapped(&t->laddr))) {
-		NL_SET_ERR_MSG_ATTR(p->extack, p->tb[SOCKMI_STATE_A_V6ONLY],
-				    "V6ONLY on an IPv4 address");
-		return -EINVAL;
-	}
-	for (i = SOCKMI_STATE_A_SND_UNA; i <= SOCKMI_STATE_A_OFOQ_LEN; i++) {
-		if (p->tb[i]) {
-			NL_SET_ERR_MSG_ATTR(p->extack, p->tb[i],
-					    "Only a connected socket has sequence numbers, TCP options and queues");
-			return -EINVAL;
-		}
-	}
-	if (!listen) {
-		if (p->tb[SOCKMI_STATE_A_BACKLOG] ||
-		    p->tb[SOCKMI_STATE_A_NCHILDREN]) {
-			NL_SET_ERR_MSG_ATTR(p->extack,
-					    p->tb[SOCKMI_STATE_A_BACKLOG] ?:
-					    p->tb[SOCKMI_STATE_A_NCHILDREN],
-					    "Only a listening socket has a backlog and children");
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (SOCKMI_NEED(p, BACKLOG) || SOCKMI_NEED(p, NCHILDREN))
-		return -EINVAL;
-	st->backlog = nla_get_u32(p->tb[SOCKMI_STATE_A_BACKLOG]);
-	st->nchildren = nla_get_u32(p->tb[SOCKMI_STATE_A_NCHILDREN]);
 	return 0;
 }
 
@@ -824,8 +741,7 @@ static int sockmi_parse_sockopts(struct sockmi_parse *p,
 }
 
 /* Every attribute of the state nest into @st; nothing is allocated. */
-static int sockmi_state_read(struct sockmi_parse *p, struct sockmi_state *st,
-			     bool child)
+static int sockmi_state_read(struct sockmi_parse *p, struct sockmi_state *st)
 {
 	int ret;
 
@@ -836,13 +752,9 @@ static int sockmi_state_read(struct sockmi_parse *p, struct sockmi_state *st,
 			       sockmi_state_policy, p->extack);
 	if (ret)
 		return ret;
-	ret = sockmi_parse_tcp_state(p, st, child);
+	ret = sockmi_parse_tcp_state(p, st);
 	if (ret)
 		return ret;
-	if (!sockmi_connected(st->tcp_state)) {
-		ret = sockmi_parse_unconnected(p, st);
-		return ret ?: sockmi_parse_sockopts(p, st);
-	}
 	ret = sockmi_parse_required(p);
 	if (ret)
 		return ret;
@@ -925,28 +837,12 @@ static int sockmi_check_window(struct sockmi_parse *p,
 	return 0;
 }
 
-/* One state nest, without its chunks and children. */
-static int sockmi_state_check(struct sockmi_parse *p, struct sockmi_state *st,
-			      bool child)
-{
-	int ret;
-
-	ret = sockmi_state_read(p, st, child);
-	if (ret || !sockmi_connected(st->tcp_state))
-		return ret;
-	ret = sockmi_check_send(p, st);
-	ret = ret ?: sockmi_check_recv(p, st);
-	return ret ?: sockmi_check_window(p, st);
-}
-
-/* A chunk, validated by sockmi_chunk_policy; @child is -1 for none. */
+/* A chunk, validated by sockmi_chunk_policy. */
 struct sockmi_chunk {
 	u8 queue;
-	int child;
 	u32 offset;
 	const struct nlattr *data;
 	const struct nlattr *offset_attr;
-	const struct nlattr *child_attr;
 };
 
 static int sockmi_chunk_parse(const struct nlattr *nest,
@@ -960,8 +856,11 @@ static int sockmi_chunk_parse(const struct nlattr *nest,
 			       sockmi_chunk_policy, extack);
 	if (ret)
 		return ret;
-	c->child_attr = tb[SOCKMI_CHUNK_A_CHILD];
-	c->child = c->child_attr ? nla_get_u32(c->child_attr) : -1;
+	if (tb[SOCKMI_CHUNK_A_CHILD]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_CHUNK_A_CHILD],
+				    "Chunks of accept-queue children are not supported yet");
+		return -EOPNOTSUPP;
+	}
 	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_CHUNK_A_QUEUE) ||
 	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_CHUNK_A_OFFSET) ||
 	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_CHUNK_A_DATA))
@@ -999,80 +898,45 @@ static int sockmi_chunk_check(const struct sockmi_chunk *c, u32 *got,
 	return 0;
 }
 
-/* The state a chunk belongs to: the socket's own or one of its children's;
- * NULL when there is no such child.
- */
-static struct sockmi_state *sockmi_chunk_state(const struct sockmi_chunk *c,
-					       struct sockmi_state *st)
-{
-	if (c->child < 0)
-		return st;
-	if (!st->children || c->child >= st->nchildren)
-		return NULL;
-	return &st->children[c->child];
-}
-
-/* First pass over the request: every chunk, without copying anything.
- * @got has a row of byte counts for the socket and one for each child.
- */
+/* First pass over the request: every chunk, without copying anything. */
 static int sockmi_chunks_check(struct sockmi_parse *p,
 			       const struct nlattr *msg, int len,
-			       struct sockmi_state *st)
+			       const struct sockmi_state *st)
 {
-	u32 (*got)[__SOCKMI_QUEUE_MAX];
-	const struct sockmi_state *cst;
+	u32 got[__SOCKMI_QUEUE_MAX] = {};
 	const struct nlattr *pos;
 	struct sockmi_chunk c;
-	int q, rem, ret = 0;
-	u32 i;
+	int q, rem, ret;
 
-	got = kvcalloc(st->nchildren + 1, sizeof(*got), GFP_KERNEL_ACCOUNT);
-	if (!got)
-		return -ENOMEM;
 	nla_for_each_attr(pos, msg, len, rem) {
+		if (nla_type(pos) == SOCKMI_A_CHILD) {
+			NL_SET_ERR_MSG_ATTR(p->extack, pos,
+					    "Accept-queue children are not supported yet");
+			return -EOPNOTSUPP;
+		}
 		if (nla_type(pos) != SOCKMI_A_CHUNK)
 			continue;
 		ret = sockmi_chunk_parse(pos, &c, p->extack);
 		if (ret)
-			goto out;
-		cst = sockmi_chunk_state(&c, st);
-		if (!cst) {
-			NL_SET_ERR_MSG_ATTR(p->extack, c.child_attr,
-					    "Chunk for an accept-queue child that does not exist");
-			ret = -EINVAL;
-			goto out;
-		}
-		ret = sockmi_chunk_check(&c, got[c.child + 1], cst, p->extack);
+			return ret;
+		ret = sockmi_chunk_check(&c, got, st, p->extack);
 		if (ret)
-			goto out;
+			return ret;
 	}
 	for (q = 0; q < __SOCKMI_QUEUE_MAX; q++) {
-		if (got[0][q] != st->len[q]) {
+		if (got[q] != st->len[q]) {
 			NL_SET_ERR_MSG_ATTR(p->extack,
 					    p->tb[sockmi_queue_len_attr[q]],
 					    "Queue shorter than declared");
-			ret = -EMSGSIZE;
-			goto out;
-		}
-		for (i = 0; i < st->nchildren; i++) {
-			if (got[i + 1][q] != st->children[i].len[q]) {
-				NL_SET_ERR_MSG(p->extack,
-					       "Queue of an accept-queue child shorter than declared");
-				ret = -EMSGSIZE;
-				goto out;
-			}
+			return -EMSGSIZE;
 		}
 	}
-out:
-	kvfree(got);
-	return ret;
+	return 0;
 }
 
-/* On failure the caller frees what was allocated, with the state. */
 static int sockmi_queues_alloc(struct sockmi_state *st,
 			       struct netlink_ext_ack *extack)
 {
-	u32 i;
 	int q;
 
 	for (q = 0; q < __SOCKMI_QUEUE_MAX; q++) {
@@ -1080,87 +944,10 @@ static int sockmi_queues_alloc(struct sockmi_state *st,
 			continue;
 		st->queue[q] = kvmalloc(st->len[q], GFP_KERNEL_ACCOUNT);
 		if (!st->queue[q]) {
+			sockmi_state_free(st);
 			NL_SET_ERR_MSG(extack, "No memory for the queues");
 			return -ENOMEM;
 		}
-	}
-	for (i = 0; i < st->nchildren; i++) {
-		int ret = sockmi_queues_alloc(&st->children[i], extack);
-
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* A child's addresses against its listener's. */
-static int sockmi_child_check(const struct nlattr *nest,
-			      const struct sockmi_state *st,
-			      const struct sockmi_state *child,
-			      struct netlink_ext_ack *extack)
-{
-	const struct sockmi_tuple *l = &st->tuple, *t = &child->tuple;
-
-	if (t->family != l->family || t->lport != l->lport ||
-	    (!sockmi_addr_any(&l->laddr) &&
-	     !ipv6_addr_equal(&t->laddr, &l->laddr)) ||
-	    (st->v6only && ipv6_addr_v4mapped(&t->laddr))) {
-		NL_SET_ERR_MSG_ATTR(extack, nest,
-				    "An accept-queue child must have its listener's family, local address and port");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* The SOCKMI_A_CHILD nests of a listening socket; on failure the caller
- * frees @st->children (nothing else is allocated yet).
- */
-static int sockmi_children_read(struct sockmi_parse *p,
-				const struct nlattr *msg, int len,
-				struct sockmi_state *st)
-{
-	const struct nlattr *pos;
-	u32 n = 0;
-	int rem, ret;
-
-	nla_for_each_attr(pos, msg, len, rem) {
-		if (nla_type(pos) != SOCKMI_A_CHILD)
-			continue;
-		if (st->tcp_state != TCP_LISTEN) {
-			NL_SET_ERR_MSG_ATTR(p->extack, pos,
-					    "Only a listening socket has accept-queue children");
-			return -EINVAL;
-		}
-		if (++n > st->nchildren) {
-			NL_SET_ERR_MSG_ATTR(p->extack, pos,
-					    "More SOCKMI_A_CHILD than SOCKMI_STATE_A_NCHILDREN says");
-			return -E2BIG;
-		}
-	}
-	if (n != st->nchildren) {
-		NL_SET_ERR_MSG_ATTR(p->extack, p->tb[SOCKMI_STATE_A_NCHILDREN],
-				    "Fewer SOCKMI_A_CHILD than SOCKMI_STATE_A_NCHILDREN says");
-		return -EINVAL;
-	}
-	if (!n)
-		return 0;
-	st->children = kvcalloc(n, sizeof(*st->children), GFP_KERNEL_ACCOUNT);
-	if (!st->children) {
-		NL_SET_ERR_MSG(p->extack, "No memory for the accept queue");
-		return -ENOMEM;
-	}
-	n = 0;
-	nla_for_each_attr(pos, msg, len, rem) {
-		struct sockmi_parse cp = { .nest = pos, .extack = p->extack };
-
-		if (nla_type(pos) != SOCKMI_A_CHILD)
-			continue;
-		ret = sockmi_state_check(&cp, &st->children[n], true);
-		ret = ret ?: sockmi_child_check(pos, st, &st->children[n],
-						p->extack);
-		if (ret)
-			return ret;
-		n++;
 	}
 	return 0;
 }
@@ -1178,22 +965,19 @@ static int sockmi_chunks_copy(const struct nlattr *msg, int len,
 	u32 n;
 
 	nla_for_each_attr(pos, msg, len, rem) {
-		struct sockmi_state *cst;
-
 		if (nla_type(pos) != SOCKMI_A_CHUNK)
 			continue;
 		ret = sockmi_chunk_parse(pos, &c, extack);
 		if (ret)
 			return ret;
 		n = nla_len(c.data);
-		cst = sockmi_chunk_state(&c, st);
-		if (WARN_ON_ONCE(!cst || !cst->queue[c.queue] ||
-				 c.offset > cst->len[c.queue] ||
-				 n > cst->len[c.queue] - c.offset)) {
+		if (WARN_ON_ONCE(!st->queue[c.queue] ||
+				 c.offset > st->len[c.queue] ||
+				 n > st->len[c.queue] - c.offset)) {
 			NL_SET_ERR_MSG(extack, "Chunks changed while parsed");
 			return -EINVAL;
 		}
-		memcpy(cst->queue[c.queue] + c.offset, nla_data(c.data), n);
+		memcpy(st->queue[c.queue] + c.offset, nla_data(c.data), n);
 	}
 	return 0;
 }
@@ -1211,13 +995,25 @@ int sockmi_state_parse(struct net *net, const struct nlattr *state,
 		NL_SET_ERR_MSG(extack, "Missing attribute SOCKMI_A_STATE");
 		return -EINVAL;
 	}
-	ret = sockmi_state_check(&p, st, false);
+	ret = sockmi_state_read(&p, st);
 	if (ret)
 		return ret;
-	ret = sockmi_children_read(&p, msg, len, st);
-	ret = ret ?: sockmi_chunks_check(&p, msg, len, st);
-	ret = ret ?: sockmi_queues_alloc(st, extack);
-	ret = ret ?: sockmi_chunks_copy(msg, len, st, extack);
+	ret = sockmi_check_send(&p, st);
+	if (ret)
+		return ret;
+	ret = sockmi_check_recv(&p, st);
+	if (ret)
+		return ret;
+	ret = sockmi_check_window(&p, st);
+	if (ret)
+		return ret;
+	ret = sockmi_chunks_check(&p, msg, len, st);
+	if (ret)
+		return ret;
+	ret = sockmi_queues_alloc(st, extack);
+	if (ret)
+		return ret;
+	ret = sockmi_chunks_copy(msg, len, st, extack);
 	if (ret)
 		sockmi_state_free(st);
 	return ret;
