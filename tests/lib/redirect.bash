@@ -83,6 +83,9 @@ capture_check() {
 	local what=$1 port=$2 addr=$3 bytes=$4 m src=ip.src
 	shift 4
 	[[ $FAMILY == 4 ]] || src=ipv6.src
+	# dumpcap drops what it has not read yet when told to stop: give it a
+	# moment for the closing segments the peer has just seen.
+	sleep 2
 	kill -INT "$CAPTURE"
 	wait "$CAPTURE" || true
 	# eth.src,src,sport,dport,rst,fin,nxtseq (a FIN counts one),tsval;
