@@ -17,19 +17,26 @@ void sockmi_tuple_from_sk(const struct sock *sk, struct sockmi_tuple *t)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 
+	bool connected = sockmi_connected(sk->sk_state);
+
 	memset(t, 0, sizeof(*t));
 	t->family = sk->sk_family;
-	t->lport = inet->inet_sport;
-	t->rport = inet->inet_dport;
+	/* A bound socket's port is in inet_num until it listens or connects. */
+	t->lport = htons(inet->inet_num);
+	t->rport = connected ? inet->inet_dport : 0;
 #if IS_ENABLED(CONFIG_IPV6)
 	if (sk->sk_family == AF_INET6) {
 		t->laddr = sk->sk_v6_rcv_saddr;
-		t->raddr = sk->sk_v6_daddr;
+		if (connected)
+			t->raddr = sk->sk_v6_daddr;
 		return;
 	}
 #endif
 	ipv6_addr_set_v4mapped(inet->inet_rcv_saddr, &t->laddr);
-	ipv6_addr_set_v4mapped(inet->inet_daddr, &t->raddr);
+	if (connected)
+		ipv6_addr_set_v4mapped(inet->inet_daddr, &t->raddr);
+	else
+		t->raddr = in6addr_any;
 }
 
 /* Copy the bytes [from, to) of sequence space held by the skbs of a queue. */
@@ -106,6 +113,121 @@ static int sockmi_copy_queue(struct sock *sk, struct sockmi_state *st,
 	else
 		ret = sockmi_copy_sendq(sk, &c);
 	return ret;
+}
+
+/* The data of an out-of-order skb, without its FIN. */
+static u32 sockmi_ofo_end(const struct sk_buff *skb)
+{
+	return TCP_SKB_CB(skb)->end_seq -
+	       !!(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN);
+}
+
+/* The ranges the out-of-order queue covers, merged where skbs overlap or
+ * touch; at most SOCKMI_OFO_RANGES_MAX of them, and only the part within
+ * SOCKMI_OFO_SPAN_MAX of rcv_nxt. Returns the bytes of the first @n.
+ * With @r NULL only counts (into *@n).
+ */
+static u32 sockmi_ofo_ranges(const struct sock *sk,
+			     struct sockmi_ofo_range *r, u32 *n)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 limit = tp->rcv_nxt + SOCKMI_OFO_SPAN_MAX;
+	u32 i = 0, bytes = 0, seq, end, cur_end = 0;
+	struct sk_buff *skb;
+
+	skb_rbtree_walk(skb, &tp->out_of_order_queue) {
+		seq = TCP_SKB_CB(skb)->seq;
+		end = sockmi_ofo_end(skb);
+		/* Only what rcv_nxt has not reached (no skb should be). */
+		if (!after(end, tp->rcv_nxt))
+			continue;
+		if (!after(seq, tp->rcv_nxt))
+			seq = tp->rcv_nxt + 1;
+		if (after(end, limit))
+			end = limit;
+		if (!before(seq, end))
+			continue;
+		if (i && !after(seq, cur_end)) {
+			/* Overlaps or touches the current range. */
+			if (after(end, cur_end)) {
+				if (r)
+					r[i - 1].len += end - cur_end;
+				bytes += end - cur_end;
+				cur_end = end;
+			}
+			continue;
+		}
+		if (i == *n && r)
+			break;
+		if (r) {
+			r[i].seq = seq;
+			r[i].len = end - seq;
+		}
+		bytes += end - seq;
+		cur_end = end;
+		if (++i == SOCKMI_OFO_RANGES_MAX && !r)
+			break;
+	}
+	if (!r)
+		*n = i;
+	return bytes;
+}
+
+/* Copy the out-of-order queue: the bytes of each range, one after the
+ * other, and a FIN received out of order when nothing is left out before it.
+ */
+static int sockmi_checkpoint_ofo(struct sock *sk, struct sockmi_state *st)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	struct sockmi_ofo_range *r = NULL;
+	struct sk_buff *skb, *last;
+	u32 n = 0, i = 0, off = 0, len;
+	int ret;
+
+	last = tp->ooo_last_skb;
+	if (RB_EMPTY_ROOT(&tp->out_of_order_queue) || !last)
+		return 0;
+	sockmi_ofo_ranges(sk, NULL, &n);
+	if (n) {
+		r = kvcalloc(n, sizeof(*r), GFP_KERNEL_ACCOUNT);
+		if (!r)
+			return -ENOMEM;
+		st->ofo = r;
+		st->nofo = n;
+		len = sockmi_ofo_ranges(sk, r, &n);
+		if (len > SOCKMI_QUEUE_MAX)
+			return -EFBIG;
+		st->len[SOCKMI_QUEUE_OFO] = len;
+		st->queue[SOCKMI_QUEUE_OFO] = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+		if (!st->queue[SOCKMI_QUEUE_OFO])
+			return -ENOMEM;
+		skb_rbtree_walk(skb, &tp->out_of_order_queue) {
+			struct sockmi_copy c;
+
+			/* Skip to the range this skb ends in or before. */
+			while (i < n &&
+			       !before(TCP_SKB_CB(skb)->seq, r[i].seq + r[i].len)) {
+				off += r[i].len;
+				i++;
+			}
+			if (i == n)
+				break;
+			c.buf = st->queue[SOCKMI_QUEUE_OFO] + off;
+			c.from = r[i].seq;
+			c.to = r[i].seq + r[i].len;
+			ret = sockmi_copy_skb(&c, skb);
+			if (ret)
+				return ret;
+		}
+	}
+	/* The FIN ends the last skb; carried only if all before it is. */
+	if ((TCP_SKB_CB(last)->tcp_flags & TCPHDR_FIN) &&
+	    sockmi_ofo_end(last) - tp->rcv_nxt < SOCKMI_OFO_SPAN_MAX &&
+	    (!n || r[n - 1].seq + r[n - 1].len == sockmi_ofo_end(last))) {
+		st->ofo_fin = true;
+		st->ofo_fin_seq = sockmi_ofo_end(last);
+	}
+	return 0;
 }
 
 static void sockmi_checkpoint_opts(struct sock *sk, struct sockmi_sockopts *o)
@@ -189,6 +311,15 @@ int sockmi_checkpoint(struct sock *sk, struct sockmi_state *st)
 #if IS_ENABLED(CONFIG_IPV6)
 	st->v6only = sk->sk_family == AF_INET6 && sk->sk_ipv6only;
 #endif
+	if (!sockmi_connected(sk->sk_state)) {
+		/* Bound or listening: addresses and options; the accept queue
+		 * is the caller's (sockmi_checkpoint_child()).
+		 */
+		sockmi_checkpoint_opts(sk, &st->opts);
+		if (sk->sk_state == TCP_LISTEN)
+			st->backlog = READ_ONCE(sk->sk_max_ack_backlog);
+		return 0;
+	}
 	st->snd_una = tp->snd_una;
 	st->snd_nxt = tp->snd_nxt;
 	st->write_seq = tp->write_seq;
@@ -227,6 +358,8 @@ int sockmi_checkpoint(struct sock *sk, struct sockmi_state *st)
 		recv_end--;
 	ret = sockmi_copy_queue(sk, st, SOCKMI_QUEUE_RECV, tp->copied_seq,
 				recv_end - tp->copied_seq);
+	if (!ret && !sockmi_fin_in(sk->sk_state))
+		ret = sockmi_checkpoint_ofo(sk, st);
 	/* Our FIN, unacknowledged, is the last sequence number written. */
 	if (!ret)
 		ret = sockmi_copy_queue(sk, st, SOCKMI_QUEUE_SEND, tp->snd_una,

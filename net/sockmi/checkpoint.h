@@ -43,4 +43,28 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 /* Release a socket from sockmi_restore() without a packet to the peer. */
 void sockmi_restore_discard(struct socket *sock);
 
+/**
+ * sockmi_restore_children - build the accept queue of a listening socket
+ * @net: namespace to build it in; the listener's flow must be held there
+ * @st: the listener's checkpoint, validated
+ * @res: the children, connected sockets in repair mode as sockmi_restore()
+ *	leaves them, in accept() order (kvfree'd array); NULL when none
+ * @extack: says what failed
+ */
+int sockmi_restore_children(struct net *net, const struct sockmi_state *st,
+			    struct socket ***res, struct netlink_ext_ack *extack);
+
+/* Release @n children from sockmi_restore_children() silently, and @socks. */
+void sockmi_restore_discard_children(struct socket **socks, u32 n);
+
+/**
+ * sockmi_restore_enqueue - give an activated child to its listener
+ * @listener: the listening socket, from sockmi_restore()
+ * @child: the child, out of repair mode; consumed whatever happens
+ *
+ * The child becomes a connection the listener completed but nobody
+ * accepted yet: the next accept() returns it.
+ */
+int sockmi_restore_enqueue(struct socket *listener, struct socket *child);
+
 #endif /* _NET_SOCKMI_CHECKPOINT_H */

@@ -12,6 +12,20 @@
  * Every transition runs under sockmi_net.lock, which is taken before any
  * socket lock. An export to an address of this host stages, commits and
  * activates in one go.
+ *
+ * Bound sockets receive nothing: they are marked (repair mode) and carried
+ * without a hold. A listening socket is held with a hold on its local
+ * address and port for any remote end (hold.c lets the packets of its
+ * other, established connections through). Its accept queue is detached
+ * when it is frozen; each child that completed its handshake is unhashed,
+ * frozen and checkpointed like a connected socket, and travels in the
+ * listener's state. On ABORT the children are thawed, hashed again and put
+ * back in the queue in their order; on COMMIT they are put back frozen and
+ * die silently with the listener. On the importer each child is rebuilt
+ * with the repair machinery and queued on the new listener at activation,
+ * where accept() finds it. Request sockets still in SYN_RECV stay with the
+ * old listener and die with it: the peer's ACK, when it comes, meets a
+ * listener that does not know it and is answered with a RST.
  */
 
 #include <linux/cred.h>
@@ -36,12 +50,15 @@
  * @file: the owner's file, referenced until commit or abort
  * @deadline: when the export is aborted if nobody committed it (jiffies)
  * @st: its checkpoint
+ * @reqs: a listener's accept queue, detached while it is exported (linked
+ *	by dl_next); the children in repair mode are the checkpointed ones
  */
 struct sockmi_export {
 	struct sockmi_entry e;
 	struct file *file;
 	unsigned long deadline;
 	struct sockmi_state st;
+	struct request_sock *reqs;
 };
 
 /**
@@ -49,11 +66,15 @@ struct sockmi_export {
  * @e: list entry, on the list of its state
  * @sock: the socket, owned by us until imported
  * @st: its checkpoint, kept until activation sends the unsent bytes
+ * @children: a listener's accept queue, rebuilt, queued at activation
+ * @nchildren: length of @children
  */
 struct sockmi_staged {
 	struct sockmi_entry e;
 	struct socket *sock;
 	struct sockmi_state st;
+	struct socket **children;
+	u32 nchildren;
 };
 
 static const struct sockmi_notifier __rcu *sockmi_notifier;
@@ -99,6 +120,12 @@ static u8 sockmi_list_of(u8 tcp_state)
 	default:
 		return SOCKMI_LIST_CONNECTED;
 	}
+}
+
+/* Bound sockets receive nothing and need no hold. */
+static bool sockmi_needs_hold(u8 tcp_state)
+{
+	return tcp_state != TCP_CLOSE;
 }
 
 static void sockmi_link(struct sockmi_net *sn, struct sockmi_entry *e, u8 list)
@@ -203,26 +230,145 @@ static int sockmi_check_sock(struct net *net, struct socket *sock,
 	return 0;
 }
 
-/* Stop everything the socket would do on its own; under its lock. */
-static int sockmi_freeze(struct sock *sk, struct netlink_ext_ack *extack)
+/* What can be exported: bound (with a port), listening, connected. */
+static int sockmi_check_state(u8 tcp_state, const struct sockmi_tuple *t,
+			      struct netlink_ext_ack *extack)
+{
+	if ((1U << tcp_state) & SOCKMI_TCPF_ANY) {
+		if (tcp_state == TCP_CLOSE && !t->lport) {
+			NL_SET_ERR_MSG(extack, "The socket is not bound");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	NL_SET_ERR_MSG(extack, "Only bound, listening and connected sockets can be exported");
+	return -EOPNOTSUPP;
+}
+
+/* Stop everything a connected socket would do on its own; under its lock. */
+static void sockmi_freeze_conn(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->repair) {
-		NL_SET_ERR_MSG(extack, "The socket is being exported or repaired already");
-		return -EBUSY;
-	}
-	if (!((1 << sk->sk_state) & SOCKMI_TCPF_CONNECTED)) {
-		NL_SET_ERR_MSG(extack, "Only connected sockets can be exported yet");
-		return -EOPNOTSUPP;
-	}
 	/* Whatever got past the hold before it started is processed now. */
 	__sk_flush_backlog(sk);
 	tp->repair = 1;
 	tp->repair_queue = TCP_NO_QUEUE;
 	tcp_clear_xmit_timers(sk);
 	inet_csk_delete_keepalive_timer(sk);
+}
+
+/* Freeze the socket of @ex, under its lock; @kind: its state when the hold
+ * was chosen. Repair mode marks a frozen socket of any state. A listener's
+ * accept queue is detached into @ex->reqs.
+ */
+static int sockmi_freeze(struct sock *sk, u8 kind, struct sockmi_export *ex,
+			 struct netlink_ext_ack *extack)
+{
+	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct request_sock *req;
+
+	if (tp->repair) {
+		NL_SET_ERR_MSG(extack, "The socket is being exported or repaired already");
+		return -EBUSY;
+	}
+	if (sockmi_check_state(sk->sk_state, &ex->e.tuple, extack))
+		return -EOPNOTSUPP;
+	if (sockmi_connected(sk->sk_state) != sockmi_connected(kind) ||
+	    (!sockmi_connected(kind) && sk->sk_state != kind)) {
+		NL_SET_ERR_MSG(extack, "The socket changed state while being exported");
+		return -EAGAIN;
+	}
+	if (sockmi_connected(kind)) {
+		sockmi_freeze_conn(sk);
+		return 0;
+	}
+	tp->repair = 1;
+	if (kind != TCP_LISTEN)
+		return 0;
+	spin_lock_bh(&queue->rskq_lock);
+	ex->reqs = queue->rskq_accept_head;
+	WRITE_ONCE(queue->rskq_accept_head, NULL);
+	spin_unlock_bh(&queue->rskq_lock);
+	for (req = ex->reqs; req; req = req->dl_next)
+		sk_acceptq_removed(sk);
 	return 0;
+}
+
+/* Hash a socket again after sockmi_unhash(). */
+static void sockmi_rehash(struct sock *sk)
+{
+	if (sk->sk_state == TCP_LISTEN) {
+		if (sk->sk_prot->hash(sk))
+			net_warn_ratelimited("sockmi: cannot hash a listening socket again\n");
+		return;
+	}
+	if (!sockmi_connected(sk->sk_state))
+		return;
+	local_bh_disable();
+	inet_ehash_nolisten(sk, NULL, NULL);
+	local_bh_enable();
+}
+
+/* Take a socket out of the lookup tables: no packet reaches it any more. */
+static void sockmi_unhash(struct sock *sk)
+{
+	if (sk->sk_state == TCP_LISTEN || sockmi_connected(sk->sk_state))
+		inet_unhash(sk);
+}
+
+/* The children of a listener's detached accept queue that completed their
+ * handshake: unhashed, then frozen and checkpointed into @ex->st.children.
+ * The others (reset, or still in a Fast Open handshake) are left alone.
+ */
+static int sockmi_freeze_children(struct sockmi_export *ex,
+				  struct netlink_ext_ack *extack)
+{
+	struct request_sock *req;
+	struct sock *child;
+	u32 n = 0, i = 0;
+	int ret = 0;
+
+	for (req = ex->reqs; req; req = req->dl_next) {
+		child = req->sk;
+		if (!sockmi_connected(READ_ONCE(child->sk_state)))
+			continue;
+		if (++n > SOCKMI_CHILDREN_MAX) {
+			NL_SET_ERR_MSG(extack, "Accept queue longer than SOCKMI_CHILDREN_MAX");
+			return -EFBIG;
+		}
+	}
+	if (!n)
+		return 0;
+	ex->st.children = kvcalloc(n, sizeof(*ex->st.children),
+				   GFP_KERNEL_ACCOUNT);
+	if (!ex->st.children)
+		return -ENOMEM;
+	for (req = ex->reqs; req; req = req->dl_next)
+		if (sockmi_connected(READ_ONCE(req->sk->sk_state)))
+			inet_unhash(req->sk);
+	/* Packets that found a child before it left the hash are queued.
+	 * Expedited: a migration is a pause the peer sees.
+	 */
+	synchronize_rcu_expedited();
+
+	for (req = ex->reqs; req && !ret; req = req->dl_next) {
+		child = req->sk;
+		lock_sock(child);
+		if (sockmi_connected(child->sk_state) && sk_unhashed(child) &&
+		    i < n) {
+			sockmi_freeze_conn(child);
+			ret = sockmi_checkpoint(child, &ex->st.children[i]);
+			if (!ret)
+				i++;
+		}
+		release_sock(child);
+	}
+	ex->st.nchildren = i;
+	if (ret)
+		NL_SET_ERR_MSG(extack, "Cannot checkpoint a child of the accept queue");
+	return ret;
 }
 
 static void sockmi_thaw(struct sock *sk)
@@ -231,28 +377,87 @@ static void sockmi_thaw(struct sock *sk)
 
 	lock_sock(sk);
 	tp->repair = 0;
+	if (!sockmi_connected(sk->sk_state)) {
+		release_sock(sk);
+		return;
+	}
 	if (tp->packets_out)
 		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
 					  inet_csk(sk)->icsk_rto, TCP_RTO_MAX);
 	if (sock_flag(sk, SOCK_KEEPOPEN))
 		inet_csk_reset_keepalive_timer(sk, keepalive_time_when(tp));
 	/* Tell the peer where we are; it may have retransmitted meanwhile. */
-	if (sk->sk_state != TCP_CLOSE)
-		__tcp_send_ack(sk, tp->rcv_nxt);
+	__tcp_send_ack(sk, tp->rcv_nxt);
 	release_sock(sk);
+}
+
+/* Put a listener's detached accept queue back, in its order. */
+static void sockmi_requeue(struct sock *sk, struct sockmi_export *ex)
+{
+	struct request_sock *req, *next;
+
+	lock_sock(sk);
+	for (req = ex->reqs; req; req = next) {
+		next = req->dl_next;
+		local_bh_disable();
+		/* Not listening (the owner shut it down): the child is gone. */
+		if (!inet_csk_reqsk_queue_add(sk, req, req->sk))
+			reqsk_put(req);
+		local_bh_enable();
+	}
+	ex->reqs = NULL;
+	release_sock(sk);
+	/* Wake whoever waits in accept() or poll(). */
+	sk->sk_data_ready(sk);
+}
+
+/* Give an exported socket back to its owner, working: the children of a
+ * listener are hashed and queued again.
+ */
+static void sockmi_export_thaw(struct sockmi_export *ex)
+{
+	struct sock *sk = sock_from_file(ex->file)->sk;
+	struct request_sock *req;
+	struct sock *child;
+
+	for (req = ex->reqs; req; req = req->dl_next) {
+		child = req->sk;
+		if (!tcp_sk(child)->repair)
+			continue;
+		sockmi_rehash(child);
+		sockmi_thaw(child);
+	}
+	if (ex->reqs)
+		sockmi_requeue(sk, ex);
+	sockmi_thaw(sk);
 }
 
 /* Destroy a frozen socket without a packet. Its owner's descriptor stays
  * valid: the first call on it fails with ECONNABORTED, then reads fail with
  * EPERM and writes with EPIPE, as for a socket left in repair mode, which it
- * is; closing it sends nothing.
+ * is; accept() on a listener fails with EINVAL; closing it sends nothing.
+ * Its port is released at once.
  */
 static void sockmi_silence(struct sock *sk)
 {
 	lock_sock(sk);
 	tcp_disconnect(sk, 0);	/* in repair mode: no RST */
+	if (inet_csk(sk)->icsk_bind_hash)
+		inet_put_port(sk);
 	release_sock(sk);
 	sk_error_report(sk);
+}
+
+/* A listener's frozen children go back to its queue and die with it, as
+ * silently as it does (they are in repair mode).
+ */
+static void sockmi_export_silence(struct sockmi_export *ex)
+{
+	struct sock *sk = sock_from_file(ex->file)->sk;
+
+	if (ex->reqs)
+		sockmi_requeue(sk, ex);
+	sockmi_silence(sk);
 }
 
 static bool sockmi_addr_is_local(struct net *net, u16 family,
@@ -295,7 +500,7 @@ static int sockmi_export_local(struct sockmi_net *sn, struct sockmi_export *ex,
 	int ret;
 
 	lock_sock(sk);
-	inet_unhash(sk);
+	sockmi_unhash(sk);
 	release_sock(sk);
 
 	/* The export's hold covers the new socket until it is active. */
@@ -303,11 +508,11 @@ static int sockmi_export_local(struct sockmi_net *sn, struct sockmi_export *ex,
 				  &staged, extack);
 	if (ret) {
 		lock_sock(sk);
-		inet_ehash_nolisten(sk, NULL, NULL);
+		sockmi_rehash(sk);
 		release_sock(sk);
 		return ret;
 	}
-	sockmi_silence(sk);
+	sockmi_export_silence(ex);
 	sockmi_stat_inc(sn, SOCKMI_STATS_A_COMMITS);
 	sockmi_notify(sn->net, SOCKMI_CMD_COMMIT_NOTIFY, &ex->e, req);
 
@@ -324,6 +529,7 @@ int sockmi_export(struct net *net, const struct sockmi_export_req *req,
 	struct sockmi_export *ex;
 	struct socket *sock;
 	struct sock *sk;
+	u8 kind;
 	int ret;
 
 	ex = kzalloc(sizeof(*ex), GFP_KERNEL_ACCOUNT);
@@ -347,16 +553,26 @@ int sockmi_export(struct net *net, const struct sockmi_export_req *req,
 
 	mutex_lock(&sn->lock);
 	sockmi_tuple_from_sk(sk, &ex->e.tuple);
-	ret = sockmi_hold_add(sn, &ex->e.tuple);
-	if (ret) {
-		NL_SET_ERR_MSG(extack, "The connection is held already");
+	kind = READ_ONCE(sk->sk_state);
+	ret = sockmi_check_state(kind, &ex->e.tuple, extack);
+	if (ret)
 		goto err_unlock;
+	if (sockmi_needs_hold(kind)) {
+		ret = sockmi_hold_add(sn, &ex->e.tuple);
+		if (ret) {
+			NL_SET_ERR_MSG(extack, "The connection is held already");
+			goto err_unlock;
+		}
+		/* Packets that passed the hook before the hold are queued
+		 * by now: the hooks and the TCP receive path they lead to
+		 * run under RCU. Expedited, as a normal grace period is a
+		 * good part of the pause the peer sees.
+		 */
+		synchronize_rcu_expedited();
 	}
-	/* Packets that passed the hook before the hold are queued by now. */
-	synchronize_net();
 
 	lock_sock(sk);
-	ret = sockmi_freeze(sk, extack);
+	ret = sockmi_freeze(sk, kind, ex, extack);
 	if (ret) {
 		/* Not frozen: nothing to undo but the hold. */
 		release_sock(sk);
@@ -365,9 +581,13 @@ int sockmi_export(struct net *net, const struct sockmi_export_req *req,
 	ret = sockmi_checkpoint(sk, &ex->st);
 	ex->e.tcp_state = sk->sk_state;
 	release_sock(sk);
-	if (ret) {
+	if (ret)
 		NL_SET_ERR_MSG(extack, "Cannot checkpoint the socket");
-		sockmi_thaw(sk);
+	else if (kind == TCP_LISTEN)
+		ret = sockmi_freeze_children(ex, extack);
+	if (ret) {
+		sockmi_export_thaw(ex);
+		sockmi_state_free(&ex->st);
 		goto err_unhold;
 	}
 
@@ -386,8 +606,9 @@ int sockmi_export(struct net *net, const struct sockmi_export_req *req,
 		res->list = sockmi_list_of(res->tcp_state);
 		sockmi_unlink(sn, &ex->e);
 		if (ret) {
-			sockmi_thaw(sk);
-			sockmi_hold_del(sn, &ex->e.tuple);
+			sockmi_export_thaw(ex);
+			if (sockmi_needs_hold(kind))
+				sockmi_hold_del(sn, &ex->e.tuple);
 			sockmi_stat_inc(sn, SOCKMI_STATS_A_ABORTS);
 		}
 		mutex_unlock(&sn->lock);
@@ -399,7 +620,8 @@ int sockmi_export(struct net *net, const struct sockmi_export_req *req,
 	return 0;
 
 err_unhold:
-	sockmi_hold_del(sn, &ex->e.tuple);
+	if (sockmi_needs_hold(kind))
+		sockmi_hold_del(sn, &ex->e.tuple);
 err_unlock:
 	mutex_unlock(&sn->lock);
 err_fput:
@@ -435,7 +657,7 @@ int sockmi_commit(struct net *net, u64 id, struct netlink_ext_ack *extack)
 	mutex_lock(&sn->lock);
 	ex = sockmi_take_export(sn, id, extack);
 	if (ex) {
-		sockmi_silence(sock_from_file(ex->file)->sk);
+		sockmi_export_silence(ex);
 		sockmi_stat_inc(sn, SOCKMI_STATS_A_COMMITS);
 	}
 	mutex_unlock(&sn->lock);
@@ -455,8 +677,9 @@ int sockmi_abort(struct net *net, u64 id, struct netlink_ext_ack *extack)
 	mutex_lock(&sn->lock);
 	ex = sockmi_take_export(sn, id, extack);
 	if (ex) {
-		sockmi_thaw(sock_from_file(ex->file)->sk);
-		sockmi_hold_del(sn, &ex->e.tuple);
+		sockmi_export_thaw(ex);
+		if (sockmi_needs_hold(ex->e.tcp_state))
+			sockmi_hold_del(sn, &ex->e.tuple);
 		sockmi_stat_inc(sn, SOCKMI_STATS_A_ABORTS);
 	}
 	mutex_unlock(&sn->lock);
@@ -504,6 +727,7 @@ static int sockmi_stage_locked(struct sockmi_net *sn, struct sockmi_state *st,
 	sg = kzalloc(sizeof(*sg), GFP_KERNEL_ACCOUNT);
 	if (!sg)
 		return -ENOMEM;
+	held = held || !sockmi_needs_hold(st->tcp_state);
 	ret = held ? 0 : sockmi_hold_add(sn, &st->tuple);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "The connection is held in this namespace");
@@ -512,8 +736,14 @@ static int sockmi_stage_locked(struct sockmi_net *sn, struct sockmi_state *st,
 	ret = sockmi_restore(sn->net, st, &sg->sock, extack);
 	if (ret)
 		goto err_unhold;
+	ret = sockmi_restore_children(sn->net, st, &sg->children, extack);
+	if (ret) {
+		sockmi_restore_discard(sg->sock);
+		goto err_unhold;
+	}
 
 	/* The checkpoint moves to the staged socket. */
+	sg->nchildren = st->nchildren;
 	sg->st = *st;
 	memset(st, 0, sizeof(*st));
 	sg->e.tuple = sg->st.tuple;
@@ -542,30 +772,73 @@ err_free:
 
 static void sockmi_staged_free(struct sockmi_net *sn, struct sockmi_staged *sg)
 {
-	if (sg->e.flags & SOCKMI_STAGE_F_PENDING)
+	if ((sg->e.flags & SOCKMI_STAGE_F_PENDING) &&
+	    sockmi_needs_hold(sg->e.tcp_state))
 		sockmi_hold_del(sn, &sg->e.tuple);
+	sockmi_restore_discard_children(sg->children, sg->nchildren);
 	if (sg->sock)
 		sockmi_restore_discard(sg->sock);
 	sockmi_state_free(&sg->st);
 	kfree(sg);
 }
 
+static bool sockmi_addr_any(const struct in6_addr *a)
+{
+	return ipv6_addr_any(a) || (ipv6_addr_v4mapped(a) && !a->s6_addr32[3]);
+}
+
+/* Each child of a staged listener goes live and into its accept queue. A
+ * child that fails is dropped silently; its peer will be reset when it next
+ * sends.
+ */
+static void sockmi_activate_children(struct sockmi_net *sn,
+				     struct sockmi_staged *sg)
+{
+	const struct sockmi_state *cst;
+	struct socket *child;
+	u32 i;
+	int ret;
+
+	for (i = 0; sg->children && i < sg->nchildren; i++) {
+		child = sg->children[i];
+		cst = &sg->st.children[i];
+		sg->children[i] = NULL;
+		ret = sockmi_restore_activate(child, cst,
+					      sockmi_addr_is_local(sn->net,
+								   cst->tuple.family,
+								   &cst->tuple.laddr));
+		if (ret)
+			sockmi_restore_discard(child);
+		else
+			ret = sockmi_restore_enqueue(sg->sock, child);
+		if (ret)
+			net_info_ratelimited("sockmi: a child of a listening socket could not be restored (%d), dropped\n",
+					     ret);
+	}
+	kvfree(sg->children);
+	sg->children = NULL;
+	sg->nchildren = 0;
+}
+
 static int sockmi_activate_locked(struct sockmi_net *sn,
 				  struct sockmi_staged *sg,
 				  struct netlink_ext_ack *extack)
 {
+	bool local;
 	int ret;
 
 	if (!(sg->e.flags & SOCKMI_STAGE_F_PENDING)) {
 		NL_SET_ERR_MSG(extack, "The socket is active already");
 		return -EALREADY;
 	}
-	sockmi_hold_del(sn, &sg->e.tuple);
+	if (sockmi_needs_hold(sg->e.tcp_state))
+		sockmi_hold_del(sn, &sg->e.tuple);
 	sg->e.flags &= ~SOCKMI_STAGE_F_PENDING;
+	local = sockmi_addr_is_local(sn->net, sg->e.tuple.family,
+				     &sg->e.tuple.laddr);
+	sockmi_activate_children(sn, sg);
 	ret = sockmi_restore_activate(sg->sock, &sg->st,
-				      sockmi_addr_is_local(sn->net,
-							   sg->e.tuple.family,
-							   &sg->e.tuple.laddr));
+				      local || sockmi_addr_any(&sg->e.tuple.laddr));
 	sockmi_state_free(&sg->st);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "Cannot activate the staged socket");
@@ -730,8 +1003,9 @@ static void sockmi_expire(struct work_struct *work)
 			continue;
 		}
 		sockmi_unlink(sn, e);
-		sockmi_thaw(sock_from_file(ex->file)->sk);
-		sockmi_hold_del(sn, &e->tuple);
+		sockmi_export_thaw(ex);
+		if (sockmi_needs_hold(e->tcp_state))
+			sockmi_hold_del(sn, &e->tuple);
 		sockmi_stat_inc(sn, SOCKMI_STATS_A_ABORTS);
 		list_add(&e->node, &expired);
 	}
@@ -766,7 +1040,7 @@ void sockmi_engine_exit(struct sockmi_net *sn)
 							e);
 
 		sockmi_unlink(sn, e);
-		sockmi_thaw(sock_from_file(ex->file)->sk);
+		sockmi_export_thaw(ex);
 		sockmi_export_free(ex);
 	}
 	for (list = 0; list < SOCKMI_LIST_EXPORTING; list++)

@@ -23,18 +23,6 @@ static const struct nla_policy sockmi_addr_policy[SOCKMI_ADDR_A_MAX + 1] = {
 	[SOCKMI_ADDR_A_PORT] = { .type = NLA_U16 },
 };
 
-static const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
-	[SOCKMI_TUPLE_A_FAMILY] = { .type = NLA_U16 },
-	[SOCKMI_TUPLE_A_LOCAL_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
-						       sizeof(struct in_addr),
-						       sizeof(struct in6_addr)),
-	[SOCKMI_TUPLE_A_LOCAL_PORT] = { .type = NLA_U16 },
-	[SOCKMI_TUPLE_A_REMOTE_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
-							sizeof(struct in_addr),
-							sizeof(struct in6_addr)),
-	[SOCKMI_TUPLE_A_REMOTE_PORT] = { .type = NLA_U16 },
-};
-
 static const struct nla_policy sockmi_match_policy[SOCKMI_MATCH_A_MAX + 1] = {
 	[SOCKMI_MATCH_A_STATES] = NLA_POLICY_MASK(NLA_U32, SOCKMI_STATE_ALL),
 	[SOCKMI_MATCH_A_FAMILY] = { .type = NLA_U16 },
@@ -99,49 +87,6 @@ static const struct nla_policy sockmi_empty_policy[SOCKMI_A_MAX + 1] = {
 
 static struct genl_family sockmi_genl_family;
 
-/* Like NL_REQ_ATTR_CHECK(), and says in words which attribute is missing. */
-#define SOCKMI_REQUIRE(extack, nest, tb, type) ({			\
-	struct netlink_ext_ack *__sm_extack = (extack);			\
-	bool __missing = NL_REQ_ATTR_CHECK(__sm_extack, nest, tb, type); \
-	if (__missing)							\
-		NL_SET_ERR_MSG(__sm_extack, "Missing attribute " #type);	\
-	__missing;							\
-})
-
-/**
- * sockmi_nla_get_addr - read an in_addr or in6_addr attribute
- * @attr: the attribute, already length-checked by its policy
- * @family: AF_INET or AF_INET6
- * @addr: the address; IPv4 addresses are stored v4-mapped
- * @extack: where to say what was wrong
- */
-static int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
-			       struct in6_addr *addr,
-			       struct netlink_ext_ack *extack)
-{
-	if (family == AF_INET && nla_len(attr) == sizeof(struct in_addr)) {
-		ipv6_addr_set_v4mapped(nla_get_in_addr(attr), addr);
-		return 0;
-	}
-	if (family == AF_INET6 && nla_len(attr) == sizeof(struct in6_addr)) {
-		*addr = nla_get_in6_addr(attr);
-		return 0;
-	}
-	NL_SET_ERR_MSG_ATTR(extack, attr,
-			    "Address length does not match its family");
-	return -EINVAL;
-}
-
-static int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
-				 struct netlink_ext_ack *extack)
-{
-	*family = nla_get_u16(attr);
-	if (*family == AF_INET || *family == AF_INET6)
-		return 0;
-	NL_SET_ERR_MSG_ATTR(extack, attr, "Family must be AF_INET or AF_INET6");
-	return -EAFNOSUPPORT;
-}
-
 /**
  * sockmi_parse_addr - parse a nest of enum sockmi_addr_attr
  * @nest: the nest, validated by sockmi_addr_policy
@@ -176,92 +121,12 @@ static int sockmi_parse_addr(const struct nlattr *nest, u16 *family,
 	return 0;
 }
 
-/**
- * sockmi_parse_tuple - parse a nest of enum sockmi_tuple_attr
- * @nest: the nest, validated by sockmi_tuple_policy
- * @t: the tuple
- * @extack: where to say what was wrong
- *
- * The local address and port are required; the remote ones are optional
- * (bound and listening sockets have none) but come as a pair.
- */
-static int sockmi_parse_tuple(const struct nlattr *nest, struct sockmi_tuple *t,
-			      struct netlink_ext_ack *extack)
-{
-	struct nlattr *tb[SOCKMI_TUPLE_A_MAX + 1];
-	int ret;
-
-	memset(t, 0, sizeof(*t));
-	ret = nla_parse_nested(tb, SOCKMI_TUPLE_A_MAX, nest,
-			       sockmi_tuple_policy, extack);
-	if (ret)
-		return ret;
-	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_TUPLE_A_FAMILY) ||
-	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_TUPLE_A_LOCAL_ADDR) ||
-	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_TUPLE_A_LOCAL_PORT))
-		return -EINVAL;
-	ret = sockmi_nla_get_family(tb[SOCKMI_TUPLE_A_FAMILY], &t->family,
-				    extack);
-	if (ret)
-		return ret;
-	ret = sockmi_nla_get_addr(tb[SOCKMI_TUPLE_A_LOCAL_ADDR], t->family,
-				  &t->laddr, extack);
-	if (ret)
-		return ret;
-	t->lport = htons(nla_get_u16(tb[SOCKMI_TUPLE_A_LOCAL_PORT]));
-	if (!tb[SOCKMI_TUPLE_A_REMOTE_ADDR] != !tb[SOCKMI_TUPLE_A_REMOTE_PORT]) {
-		NL_SET_ERR_MSG_ATTR(extack, nest,
-				    "Remote address and port come together");
-		return -EINVAL;
-	}
-	if (!tb[SOCKMI_TUPLE_A_REMOTE_ADDR])
-		return 0;
-	ret = sockmi_nla_get_addr(tb[SOCKMI_TUPLE_A_REMOTE_ADDR], t->family,
-				  &t->raddr, extack);
-	if (ret)
-		return ret;
-	t->rport = htons(nla_get_u16(tb[SOCKMI_TUPLE_A_REMOTE_PORT]));
-	return 0;
-}
-
-static int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
-			   const struct in6_addr *addr)
-{
-	if (family == AF_INET)
-		return nla_put_in_addr(skb, type, addr->s6_addr32[3]);
-	return nla_put_in6_addr(skb, type, addr);
-}
-
-static int sockmi_put_tuple(struct sk_buff *skb, int type,
-			    const struct sockmi_tuple *t)
-{
-	struct nlattr *nest = nla_nest_start(skb, type);
-
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u16(skb, SOCKMI_TUPLE_A_FAMILY, t->family) ||
-	    sockmi_put_addr(skb, SOCKMI_TUPLE_A_LOCAL_ADDR, t->family,
-			    &t->laddr) ||
-	    nla_put_u16(skb, SOCKMI_TUPLE_A_LOCAL_PORT, ntohs(t->lport)))
-		goto err;
-	if (t->rport &&
-	    (sockmi_put_addr(skb, SOCKMI_TUPLE_A_REMOTE_ADDR, t->family,
-			     &t->raddr) ||
-	     nla_put_u16(skb, SOCKMI_TUPLE_A_REMOTE_PORT, ntohs(t->rport))))
-		goto err;
-	nla_nest_end(skb, nest);
-	return 0;
-err:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
-}
-
 static int sockmi_put_entry_attrs(struct sk_buff *skb,
 				  const struct sockmi_entry *e)
 {
 	if (nla_put_u64_64bit(skb, SOCKMI_A_ID, e->id, SOCKMI_A_PAD) ||
 	    nla_put_u8(skb, SOCKMI_A_TCP_STATE, e->tcp_state) ||
-	    sockmi_put_tuple(skb, SOCKMI_A_TUPLE, &e->tuple))
+	    sockmi_tuple_put(skb, SOCKMI_A_TUPLE, &e->tuple))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -385,20 +250,22 @@ static int sockmi_parse_flow(const struct nlattr *nest, bool need_action,
 		return ret;
 	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_TUPLE))
 		return -EINVAL;
-	ret = sockmi_parse_tuple(tb[SOCKMI_FLOW_A_TUPLE], &f->tuple, extack);
+	ret = sockmi_tuple_parse(tb[SOCKMI_FLOW_A_TUPLE], &f->tuple, extack);
 	if (ret)
 		return ret;
-	if (!f->tuple.rport) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_FLOW_A_TUPLE],
-				    "A flow needs a remote address and port");
-		return -EINVAL;
-	}
 	if (need_action &&
 	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_FLOW_A_ACTION))
 		return -EINVAL;
 	if (tb[SOCKMI_FLOW_A_ACTION]) {
 		f->action = nla_get_u8(tb[SOCKMI_FLOW_A_ACTION]);
 		*action = f->action;
+	}
+	/* A listening socket's hold has a local end only. */
+	if (!f->tuple.rport && *action != SOCKMI_FLOW_HOLD &&
+	    (need_action || *action != SOCKMI_FLOW_ANY)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_FLOW_A_TUPLE],
+				    "A flow needs a remote address and port");
+		return -EINVAL;
 	}
 	via = tb[SOCKMI_FLOW_A_VIA];
 	if (!need_action && via) {
@@ -638,7 +505,7 @@ static int sockmi_nl_del_flow(struct genl_info *info,
 	const struct sockmi_flow_ops *ops = NULL;
 	int ret = -ENOENT, held;
 
-	if (action != SOCKMI_FLOW_HOLD) {
+	if (action != SOCKMI_FLOW_HOLD && f->tuple.rport) {
 		ops = action == SOCKMI_FLOW_ANY ? sockmi_flow_ops_get() :
 		      sockmi_nl_flow_ops(info->extack);
 		if (!ops && action != SOCKMI_FLOW_ANY)
@@ -699,7 +566,7 @@ static int sockmi_put_flow(const struct sockmi_flow *f, void *arg)
 		d->cb->seq = *d->generation;
 	genl_dump_check_consistent(d->cb, hdr);
 	nest = nla_nest_start(d->skb, SOCKMI_A_FLOW);
-	if (!nest || sockmi_put_tuple(d->skb, SOCKMI_FLOW_A_TUPLE, &f->tuple) ||
+	if (!nest || sockmi_tuple_put(d->skb, SOCKMI_FLOW_A_TUPLE, &f->tuple) ||
 	    nla_put_u8(d->skb, SOCKMI_FLOW_A_ACTION, f->action) ||
 	    nla_put_u64_64bit(d->skb, SOCKMI_FLOW_A_PACKETS, f->packets,
 			      SOCKMI_FLOW_A_PAD))
@@ -772,22 +639,69 @@ struct sockmi_export_dump {
 	struct netlink_callback *cb;
 };
 
-/* cb->args[0]: 0 state not sent, 1 sending chunks, 2 done;
- * cb->args[1], [2]: queue and offset of the next chunk.
- */
+/* Dump phases, in cb->args[0]. */
+enum {
+	SOCKMI_DUMP_STATE,	/* SOCKMI_A_STATE */
+	SOCKMI_DUMP_CHILDREN,	/* SOCKMI_A_CHILD, from child cb->args[3] */
+	SOCKMI_DUMP_CHUNKS,	/* queues of socket cb->args[3]: 0 the socket
+				 * itself, k its child k - 1; from queue
+				 * cb->args[1], offset cb->args[2]
+				 */
+	SOCKMI_DUMP_DONE,
+};
+
+/* As many children as fit; returns -EMSGSIZE when not all did. */
+static int sockmi_put_children(struct sk_buff *skb, struct netlink_callback *cb,
+			       const struct sockmi_state *st)
+{
+	while (cb->args[3] < st->nchildren) {
+		if (sockmi_state_put(skb, SOCKMI_A_CHILD,
+				     &st->children[cb->args[3]]))
+			return -EMSGSIZE;
+		cb->args[3]++;
+	}
+	cb->args[0] = SOCKMI_DUMP_CHUNKS;
+	cb->args[3] = 0;
+	return 0;
+}
+
+/* As many chunks as fit, of the socket and then of each child in turn. */
+static int sockmi_put_all_chunks(struct sk_buff *skb,
+				 struct netlink_callback *cb,
+				 const struct sockmi_state *st)
+{
+	int queue = cb->args[1];
+	u32 offset = cb->args[2];
+	unsigned long k;
+	int ret;
+
+	for (k = cb->args[3]; k <= st->nchildren; k++) {
+		ret = sockmi_state_put_chunks(skb, k ? &st->children[k - 1] : st,
+					      (int)k - 1, &queue, &offset);
+		if (ret) {
+			cb->args[1] = queue;
+			cb->args[2] = offset;
+			cb->args[3] = k;
+			return ret;
+		}
+		queue = 0;
+		offset = 0;
+	}
+	cb->args[0] = SOCKMI_DUMP_DONE;
+	return 0;
+}
+
 static int sockmi_put_export(const struct sockmi_entry *e,
 			     const struct sockmi_state *st, void *arg)
 {
 	struct sockmi_export_dump *d = arg;
 	struct netlink_callback *cb = d->cb;
 	struct sk_buff *skb = d->skb;
-	int queue = cb->args[1];
-	u32 offset = cb->args[2];
 	unsigned int start;
 	void *hdr;
 	int ret;
 
-	while (cb->args[0] < 2) {
+	while (cb->args[0] < SOCKMI_DUMP_DONE) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &sockmi_genl_family,
 				  NLM_F_MULTI, SOCKMI_CMD_GET_EXPORT);
@@ -795,22 +709,28 @@ static int sockmi_put_export(const struct sockmi_entry *e,
 			break;
 		if (nla_put_u64_64bit(skb, SOCKMI_A_ID, e->id, SOCKMI_A_PAD))
 			goto cancel;
-		if (!cb->args[0]) {
+		start = skb->len;
+		switch (cb->args[0]) {
+		case SOCKMI_DUMP_STATE:
 			if (sockmi_state_put(skb, SOCKMI_A_STATE, st))
 				goto cancel;
-			genlmsg_end(skb, hdr);
-			cb->args[0] = 1;
-			continue;
+			cb->args[0] = st->nchildren ? SOCKMI_DUMP_CHILDREN :
+				      SOCKMI_DUMP_CHUNKS;
+			cb->args[1] = 0;
+			cb->args[2] = 0;
+			cb->args[3] = 0;
+			ret = 0;
+			break;
+		case SOCKMI_DUMP_CHILDREN:
+			ret = sockmi_put_children(skb, cb, st);
+			break;
+		default:
+			ret = sockmi_put_all_chunks(skb, cb, st);
+			break;
 		}
-		start = skb->len;
-		ret = sockmi_state_put_chunks(skb, st, &queue, &offset);
 		if (ret && skb->len == start)
 			goto cancel;
 		genlmsg_end(skb, hdr);
-		cb->args[1] = queue;
-		cb->args[2] = offset;
-		if (!ret)
-			cb->args[0] = 2;
 	}
 	return 0;
 cancel:
@@ -826,7 +746,7 @@ static int sockmi_nl_get_export(struct sk_buff *skb, struct netlink_callback *cb
 
 	if (SOCKMI_REQUIRE(cb->extack, NULL, info->attrs, SOCKMI_A_ID))
 		return -EINVAL;
-	if (cb->args[0] == 2)
+	if (cb->args[0] == SOCKMI_DUMP_DONE)
 		return 0;
 	ret = sockmi_with_export(sock_net(skb->sk),
 				 nla_get_u64(info->attrs[SOCKMI_A_ID]),

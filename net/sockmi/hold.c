@@ -6,6 +6,12 @@
  * staged but not yet active is held the same way. After a commit the hold
  * stays until the redirection takes over (SOCKMI_CMD_DEL_FLOW), so the old
  * host can never answer the peer with a RST.
+ *
+ * A listening socket's hold has no remote end: it matches every packet of
+ * its local address (or any address, for a wildcard listener) and port,
+ * except those of an established socket that is not frozen, which the
+ * established hash table finds: the listener's other connections keep
+ * going while its handshakes and its frozen accept queue are held.
  */
 
 #include <linux/jhash.h>
@@ -14,7 +20,10 @@
 #include <linux/netfilter_ipv6.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_hashtables.h>
 #include <net/ipv6.h>
+#include <net/tcp.h>
 
 #include "sockmi.h"
 
@@ -75,6 +84,8 @@ int sockmi_hold_add(struct sockmi_net *sn, const struct sockmi_tuple *t)
 		ret = -EEXIST;
 	} else {
 		hlist_add_head_rcu(&h->node, &sn->holds[sockmi_tuple_hash(t)]);
+		if (!t->rport)
+			atomic_inc(&sn->nr_wild);
 		atomic_inc(&sn->nr_holds);
 	}
 	spin_unlock_bh(&sn->hold_lock);
@@ -100,6 +111,8 @@ int sockmi_hold_del(struct sockmi_net *sn, const struct sockmi_tuple *t)
 	h = sockmi_hold_find(sn, t);
 	if (h) {
 		hlist_del_rcu(&h->node);
+		if (!h->tuple.rport)
+			atomic_dec(&sn->nr_wild);
 		atomic_dec(&sn->nr_holds);
 	}
 	spin_unlock_bh(&sn->hold_lock);
@@ -154,6 +167,8 @@ static void sockmi_hold_flush(struct sockmi_net *sn)
 	for (i = 0; i < SOCKMI_HOLD_BUCKETS; i++) {
 		hlist_for_each_entry_safe(h, tmp, &sn->holds[i], node) {
 			hlist_del_rcu(&h->node);
+			if (!h->tuple.rport)
+				atomic_dec(&sn->nr_wild);
 			atomic_dec(&sn->nr_holds);
 			kfree_rcu(h, rcu);
 		}
@@ -176,14 +191,78 @@ static bool sockmi_hold_ports(const struct sk_buff *skb, unsigned int thoff,
 	return true;
 }
 
-static unsigned int sockmi_hold_verdict(struct sockmi_net *sn,
-					const struct sockmi_tuple *t)
+/* The packet belongs to an established (or TIME_WAIT) socket that is not
+ * frozen; @t is the packet's tuple, @dif its device.
+ */
+static bool sockmi_hold_other_conn(struct net *net,
+				   const struct sockmi_tuple *t, int dif)
 {
+	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
+	struct sock *sk;
+	bool pass;
+
+	if (ipv6_addr_v4mapped(&t->laddr))
+		sk = __inet_lookup_established(net, hinfo, t->raddr.s6_addr32[3],
+					       t->rport, t->laddr.s6_addr32[3],
+					       ntohs(t->lport), dif, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		sk = __inet6_lookup_established(net, hinfo, &t->raddr, t->rport,
+						&t->laddr, ntohs(t->lport),
+						dif, 0);
+#else
+	else
+		sk = NULL;
+#endif
+	if (!sk)
+		return false;
+	if (sk->sk_state == TCP_TIME_WAIT)
+		pass = true;
+	else if (sk->sk_state == TCP_NEW_SYN_RECV)
+		pass = false;	/* a handshake of the held listener */
+	else
+		pass = !tcp_sk(sk)->repair;
+	sock_gen_put(sk);
+	return pass;
+}
+
+/* The hold of a listening socket that covers @t, if any. */
+static struct sockmi_hold *sockmi_hold_find_wild(struct sockmi_net *sn,
+						 const struct sockmi_tuple *t)
+{
+	struct sockmi_tuple w = { .lport = t->lport, .laddr = t->laddr };
+	struct sockmi_hold *h;
+
+	h = sockmi_hold_find(sn, &w);
+	if (h)
+		return h;
+	/* A wildcard listener: 0.0.0.0, or :: (which takes IPv4 too). */
+	if (ipv6_addr_v4mapped(&t->laddr)) {
+		ipv6_addr_set_v4mapped(0, &w.laddr);
+		h = sockmi_hold_find(sn, &w);
+		if (h)
+			return h;
+	}
+	w.laddr = in6addr_any;
+	return sockmi_hold_find(sn, &w);
+}
+
+static unsigned int sockmi_hold_verdict(struct sockmi_net *sn,
+					const struct sockmi_tuple *t,
+					const struct nf_hook_state *state)
+{
+	const struct net_device *dev = state->in ?: state->out;
 	struct sockmi_hold *h;
 	unsigned int verdict = NF_ACCEPT;
 
 	rcu_read_lock();
 	h = sockmi_hold_find(sn, t);
+	if (!h && atomic_read(&sn->nr_wild)) {
+		h = sockmi_hold_find_wild(sn, t);
+		if (h && sockmi_hold_other_conn(state->net, t,
+						dev ? dev->ifindex : 0))
+			h = NULL;
+	}
 	if (h) {
 		atomic64_inc(&h->packets);
 		verdict = NF_DROP;
@@ -209,7 +288,7 @@ static unsigned int sockmi_hold_ipv4(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	ipv6_addr_set_v4mapped(in ? iph->daddr : iph->saddr, &t.laddr);
 	ipv6_addr_set_v4mapped(in ? iph->saddr : iph->daddr, &t.raddr);
-	return sockmi_hold_verdict(sn, &t);
+	return sockmi_hold_verdict(sn, &t, state);
 }
 
 static unsigned int sockmi_hold_ipv6(void *priv, struct sk_buff *skb,
@@ -234,7 +313,7 @@ static unsigned int sockmi_hold_ipv6(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	t.laddr = in ? ip6h->daddr : ip6h->saddr;
 	t.raddr = in ? ip6h->saddr : ip6h->daddr;
-	return sockmi_hold_verdict(sn, &t);
+	return sockmi_hold_verdict(sn, &t, state);
 }
 
 /* Before conntrack, after defragmentation. */

@@ -6,9 +6,12 @@
  * estimate and RTO, congestion window, and the peer's last timestamp.
  */
 
+#include <linux/memcontrol.h>
 #include <linux/net.h>
 #include <linux/uio.h>
+#include <net/inet6_hashtables.h>
 #include <net/inet_connection_sock.h>
+#include <net/inet_hashtables.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -86,7 +89,8 @@ static int sockmi_send_bytes(struct socket *sock, const u8 *buf, u32 len)
  */
 static void sockmi_prepare_fill(struct sock *sk, const struct sockmi_state *st)
 {
-	int recv = 2 * st->len[SOCKMI_QUEUE_RECV] + SOCKMI_FILL_CHUNK;
+	int recv = 2 * (st->len[SOCKMI_QUEUE_RECV] + st->len[SOCKMI_QUEUE_OFO]) +
+		   SOCKMI_FILL_CHUNK;
 	int send = 2 * st->len[SOCKMI_QUEUE_SEND] + SOCKMI_FILL_CHUNK;
 	struct dst_entry *dst;
 
@@ -293,6 +297,133 @@ static void sockmi_restore_tcp(struct sock *sk, const struct sockmi_state *st)
 	release_sock(sk);
 }
 
+/* Out-of-order skbs are made in pieces of at most this many bytes. */
+#define SOCKMI_OFO_PIECE (16 * 1024)
+
+/* Append one out-of-order skb for [seq, seq + len), plus a FIN, to the
+ * out-of-order queue, charged to the socket as a received skb is. It goes
+ * last: the pieces come in ascending order.
+ */
+static int sockmi_ofo_add(struct sock *sk, u32 seq, const u8 *data, u32 len,
+			  bool fin)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb, *last = tp->ooo_last_skb;
+	struct rb_node **link, *parent;
+
+	skb = alloc_skb(len, GFP_KERNEL_ACCOUNT);
+	if (!skb)
+		return -ENOMEM;
+	if (len)
+		skb_put_data(skb, data, len);
+	if (!sk_rmem_schedule(sk, skb, skb->truesize)) {
+		kfree_skb(skb);
+		return -ENOBUFS;
+	}
+	memset(TCP_SKB_CB(skb), 0, sizeof(struct tcp_skb_cb));
+	TCP_SKB_CB(skb)->seq = seq;
+	TCP_SKB_CB(skb)->end_seq = seq + len + fin;
+	TCP_SKB_CB(skb)->tcp_flags = TCPHDR_ACK | (fin ? TCPHDR_FIN : 0);
+	skb_set_owner_r(skb, sk);
+
+	if (last) {
+		parent = &last->rbnode;
+		link = &parent->rb_right;
+	} else {
+		parent = NULL;
+		link = &tp->out_of_order_queue.rb_node;
+	}
+	rb_link_node(&skb->rbnode, parent, link);
+	rb_insert_color(&skb->rbnode, &tp->out_of_order_queue);
+	tp->ooo_last_skb = skb;
+	return 0;
+}
+
+/* Drop what sockmi_ofo_add() queued (skb_rbtree_purge() is not exported). */
+static void sockmi_ofo_purge(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct rb_node *p = rb_first(&tp->out_of_order_queue);
+	struct sk_buff *skb;
+
+	while (p) {
+		skb = rb_to_skb(p);
+		p = rb_next(p);
+		rb_erase(&skb->rbnode, &tp->out_of_order_queue);
+		kfree_skb(skb);
+	}
+	tp->ooo_last_skb = NULL;
+	sk_mem_reclaim(sk);
+}
+
+/* The SACK blocks a receiver with this out-of-order queue reports: the
+ * ranges nearest rcv_nxt, which are what the peer needs to fill the holes.
+ */
+static void sockmi_ofo_sacks(struct tcp_sock *tp, const struct sockmi_state *st)
+{
+	u32 i, n = min_t(u32, st->nofo, TCP_NUM_SACKS);
+
+	for (i = 0; i < n; i++) {
+		tp->selective_acks[i].start_seq = st->ofo[i].seq;
+		tp->selective_acks[i].end_seq = st->ofo[i].seq + st->ofo[i].len;
+	}
+	/* A FIN right after the last block is acknowledged with it. */
+	if (n && n == st->nofo && st->ofo_fin &&
+	    st->ofo_fin_seq == tp->selective_acks[n - 1].end_seq)
+		tp->selective_acks[n - 1].end_seq++;
+	tp->rx_opt.num_sacks = n;
+	tp->rx_opt.dsack = 0;
+}
+
+/* Queue the out-of-order data again, as if just received: the peer's next
+ * in-sequence segment brings it into the receive queue, and our ACKs carry
+ * it in their SACK blocks, so the peer retransmits only the holes. When
+ * memory is short, what does not fit is left out: the peer sends it again.
+ */
+static void sockmi_restore_ofo(struct sock *sk, const struct sockmi_state *st)
+{
+	const u8 *data = st->queue[SOCKMI_QUEUE_OFO];
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 i, done, piece;
+	bool fin;
+	int ret = 0;
+
+	if (!st->nofo && !st->ofo_fin)
+		return;
+	lock_sock(sk);
+	for (i = 0; i < st->nofo && !ret; i++) {
+		for (done = 0; done < st->ofo[i].len && !ret; done += piece) {
+			piece = min_t(u32, st->ofo[i].len - done,
+				      SOCKMI_OFO_PIECE);
+			fin = i == st->nofo - 1 && done + piece == st->ofo[i].len &&
+			      st->ofo_fin &&
+			      st->ofo_fin_seq == st->ofo[i].seq + st->ofo[i].len;
+			ret = sockmi_ofo_add(sk, st->ofo[i].seq + done, data,
+					     piece, fin);
+			data += piece;
+		}
+	}
+	/* A FIN apart from the data, or with none. */
+	if (!ret && st->ofo_fin &&
+	    (!st->nofo || st->ofo_fin_seq !=
+	     st->ofo[st->nofo - 1].seq + st->ofo[st->nofo - 1].len))
+		ret = sockmi_ofo_add(sk, st->ofo_fin_seq, NULL, 0, true);
+	if (ret) {
+		/* All or nothing: SACK blocks must not claim a byte we lack. */
+		sockmi_ofo_purge(sk);
+		net_info_ratelimited("sockmi: out-of-order data left out (%d), the peer will send it again\n",
+				     ret);
+	} else {
+		/* In-sequence data must take the slow path that merges the
+		 * queue, as after tcp_data_queue_ofo().
+		 */
+		tp->pred_flags = 0;
+		if (tp->rx_opt.sack_ok)
+			sockmi_ofo_sacks(tp, st);
+	}
+	release_sock(sk);
+}
+
 /* Bytes of the send queue that went out at least once. */
 static u32 sockmi_sent_bytes(const struct sockmi_state *st)
 {
@@ -330,8 +461,191 @@ static u32 sockmi_recv_start(const struct sockmi_state *st)
 	return st->copied_seq;
 }
 
+/* Another listener of @net would take the connections to @st's address and
+ * port (repair mode lets our bind() share anything).
+ */
+static bool sockmi_listener_taken(struct net *net,
+				  const struct sockmi_state *st)
+{
+	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
+	const struct sockmi_tuple *t = &st->tuple;
+	u16 port = ntohs(t->lport);
+	struct sock *sk = NULL;
+
+	rcu_read_lock();
+	if (ipv6_addr_v4mapped(&t->laddr) || !st->v6only)
+		sk = __inet_lookup_listener(net, hinfo, NULL, 0, 0, 0,
+					    ipv6_addr_v4mapped(&t->laddr) ?
+					    t->laddr.s6_addr32[3] : 0,
+					    port, 0, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (!sk && t->family == AF_INET6 && !ipv6_addr_v4mapped(&t->laddr))
+		sk = inet6_lookup_listener(net, hinfo, NULL, 0, &in6addr_any, 0,
+					   &t->laddr, port, 0, 0);
+#endif
+	rcu_read_unlock();
+	return sk;
+}
+
+/* A bound or listening socket: options, bind(), listen(). It stays in
+ * repair mode, which lets it share its port with the socket it replaces,
+ * until sockmi_restore_activate().
+ */
+static int sockmi_restore_unconnected(struct net *net,
+				      const struct sockmi_state *st,
+				      struct socket **res,
+				      struct netlink_ext_ack *extack)
+{
+	struct sockaddr_storage addr;
+	struct socket *sock;
+	int ret, len;
+
+	ret = __sock_create(net, st->tuple.family, SOCK_STREAM, IPPROTO_TCP,
+			    &sock, 0);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot create a TCP socket");
+		return ret;
+	}
+	ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot put the new socket in repair mode");
+		goto err;
+	}
+	ret = sockmi_restore_early_opts(sock, st);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot restore socket options");
+		goto err;
+	}
+	len = sockmi_sockaddr(&st->tuple, true, &addr);
+	ret = kernel_bind(sock, (struct sockaddr *)&addr, len);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot bind to the socket's local address");
+		goto err;
+	}
+	if (st->tcp_state == TCP_LISTEN && sockmi_listener_taken(net, st)) {
+		NL_SET_ERR_MSG(extack, "Another socket listens on this address and port");
+		ret = -EADDRINUSE;
+		goto err;
+	}
+	if (st->tcp_state == TCP_LISTEN) {
+		ret = kernel_listen(sock, min_t(u32, st->backlog, INT_MAX));
+		if (ret) {
+			NL_SET_ERR_MSG(extack, "Cannot listen on the socket's address");
+			goto err;
+		}
+	}
+	ret = sockmi_restore_late_opts(sock, st);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Cannot restore socket options");
+		goto err;
+	}
+	*res = sock;
+	return 0;
+
+err:
+	sockmi_restore_discard(sock);
+	return ret;
+}
+
+static int __sockmi_restore(struct net *net, const struct sockmi_state *st,
+			    bool child, struct socket **res,
+			    struct netlink_ext_ack *extack);
+
+int sockmi_restore_children(struct net *net, const struct sockmi_state *st,
+			    struct socket ***res, struct netlink_ext_ack *extack)
+{
+	struct socket **socks;
+	u32 i;
+	int ret = 0;
+
+	*res = NULL;
+	if (!st->nchildren)
+		return 0;
+	socks = kvcalloc(st->nchildren, sizeof(*socks), GFP_KERNEL_ACCOUNT);
+	if (!socks)
+		return -ENOMEM;
+	for (i = 0; i < st->nchildren && !ret; i++)
+		ret = __sockmi_restore(net, &st->children[i], true, &socks[i],
+				       extack);
+	if (ret) {
+		sockmi_restore_discard_children(socks, st->nchildren);
+		return ret;
+	}
+	*res = socks;
+	return 0;
+}
+
+void sockmi_restore_discard_children(struct socket **socks, u32 n)
+{
+	u32 i;
+
+	for (i = 0; socks && i < n; i++)
+		if (socks[i])
+			sockmi_restore_discard(socks[i]);
+	kvfree(socks);
+}
+
+int sockmi_restore_enqueue(struct socket *listener, struct socket *child)
+{
+	struct sock *lsk = listener->sk, *sk = child->sk;
+	struct request_sock *req;
+	struct sock *queued;
+
+	req = inet_reqsk_alloc(lsk->sk_prot->rsk_prot, lsk, true);
+	if (!req)
+		return -ENOMEM;
+	/* What accept() and reqsk_put() look at; the rest is unused once a
+	 * request holds a child.
+	 */
+	refcount_set(&req->rsk_refcnt, 1);
+	tcp_rsk(req)->tfo_listener = false;
+
+	/* The child leaves its struct socket: it is a socket nobody accepted
+	 * yet, as if the listener had made it.
+	 */
+	write_lock_bh(&sk->sk_callback_lock);
+	sk_set_socket(sk, NULL);
+	RCU_INIT_POINTER(sk->sk_wq, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
+	child->sk = NULL;
+	sock_release(child);
+
+	lock_sock(lsk);
+	local_bh_disable();
+	queued = inet_csk_reqsk_queue_add(lsk, req, sk);
+	local_bh_enable();
+	release_sock(lsk);
+	if (!queued) {
+		/* Not listening any more: the child was released silently. */
+		reqsk_put(req);
+		return -EINVAL;
+	}
+	lsk->sk_data_ready(lsk);
+	return 0;
+}
+
+/* A child of a listener is charged to a memory cgroup when accept() takes
+ * it, like the ones TCP makes: it must not be charged before.
+ */
+static void sockmi_child_uncharged(struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_MEMCG)
+	if (sk->sk_memcg) {
+		css_put(&sk->sk_memcg->css);
+		sk->sk_memcg = NULL;
+	}
+#endif
+}
+
 int sockmi_restore(struct net *net, const struct sockmi_state *st,
 		   struct socket **res, struct netlink_ext_ack *extack)
+{
+	return __sockmi_restore(net, st, false, res, extack);
+}
+
+static int __sockmi_restore(struct net *net, const struct sockmi_state *st,
+			    bool child, struct socket **res,
+			    struct netlink_ext_ack *extack)
 {
 	const struct sockmi_tuple *t = &st->tuple;
 	struct tcp_repair_window win = {
@@ -345,15 +659,15 @@ int sockmi_restore(struct net *net, const struct sockmi_state *st,
 	struct socket *sock;
 	int ret, len;
 
-	if (!((1 << st->tcp_state) & SOCKMI_TCPF_CONNECTED)) {
-		NL_SET_ERR_MSG(extack, "Only connected sockets can be restored yet");
-		return -EOPNOTSUPP;
-	}
+	if (!sockmi_connected(st->tcp_state))
+		return sockmi_restore_unconnected(net, st, res, extack);
 	ret = __sock_create(net, t->family, SOCK_STREAM, IPPROTO_TCP, &sock, 0);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "Cannot create a TCP socket");
 		return ret;
 	}
+	if (child)
+		sockmi_child_uncharged(sock->sk);
 	ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "Cannot put the new socket in repair mode");
@@ -407,6 +721,7 @@ int sockmi_restore(struct net *net, const struct sockmi_state *st,
 		NL_SET_ERR_MSG(extack, "Cannot restore the half-closed state");
 		goto err;
 	}
+	sockmi_restore_ofo(sock->sk, st);
 	sockmi_restore_tcp(sock->sk, st);
 	ret = sockmi_setopt_buf(sock, SOL_TCP, TCP_REPAIR_WINDOW, &win,
 				sizeof(win));
@@ -435,10 +750,20 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 	u32 sent = sockmi_sent_bytes(st);
 	int ret;
 
-	/* Leaving repair mode sends a window probe: the peer hears from us. */
-	ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
-	if (ret)
-		return ret;
+	if (st->tcp_state == TCP_LISTEN) {
+		/* TCP_REPAIR_OFF is refused to a listening socket. */
+		lock_sock(sk);
+		tp->repair = 0;
+		sk->sk_reuse = SK_NO_REUSE;
+		release_sock(sk);
+	} else {
+		/* Leaving repair mode sends a window probe when connected: the
+		 * peer hears from us.
+		 */
+		ret = sockmi_setopt(sock, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
+		if (ret)
+			return ret;
+	}
 	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_REUSEADDR))
 		sockmi_setopt(sock, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_KEEPALIVE))
@@ -449,6 +774,8 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 			      st->tuple.family == AF_INET6 ? IPV6_TRANSPARENT :
 			      IP_TRANSPARENT, 0);
 
+	if (!sockmi_connected(st->tcp_state))
+		return 0;
 	lock_sock(sk);
 	if (tp->packets_out)
 		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
@@ -462,13 +789,57 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 				sockmi_unsent(st));
 	if (!ret && sockmi_fin_out(st->tcp_state) && !sockmi_fin_sent(st))
 		ret = kernel_sock_shutdown(sock, SHUT_WR);
+
+	/* Every byte is queued: the send buffer gets its own size back, the
+	 * user's or the default that autotuning grows from. Left as made for
+	 * the refill, it would let the owner queue twice as much, and every
+	 * further move would carry twice as much again.
+	 */
+	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_SNDBUF)) {
+		sockmi_setopt(sock, SOL_SOCKET, SO_SNDBUF, st->opts.sndbuf);
+	} else {
+		lock_sock(sk);
+		WRITE_ONCE(sk->sk_sndbuf,
+			   READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_wmem[1]));
+		release_sock(sk);
+	}
 	return ret;
+}
+
+/* The children queued on a listener are as silent as it is when it goes. */
+static void sockmi_silence_queue(struct sock *sk)
+{
+	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
+	struct request_sock *reqs, *req, *next;
+	struct sock *child;
+
+	lock_sock(sk);
+	spin_lock_bh(&queue->rskq_lock);
+	reqs = queue->rskq_accept_head;
+	WRITE_ONCE(queue->rskq_accept_head, NULL);
+	spin_unlock_bh(&queue->rskq_lock);
+	for (req = reqs; req; req = next) {
+		next = req->dl_next;
+		child = req->sk;
+		sk_acceptq_removed(sk);
+		local_bh_disable();
+		bh_lock_sock(child);
+		tcp_sk(child)->repair = 1;
+		tcp_sk(child)->repair_queue = TCP_NO_QUEUE;
+		bh_unlock_sock(child);
+		if (!inet_csk_reqsk_queue_add(sk, req, child))
+			reqsk_put(req);
+		local_bh_enable();
+	}
+	release_sock(sk);
 }
 
 void sockmi_restore_discard(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 
+	if (sk->sk_state == TCP_LISTEN)
+		sockmi_silence_queue(sk);
 	/* A socket in repair mode closes without a word to the peer. */
 	lock_sock(sk);
 	tcp_sk(sk)->repair = 1;

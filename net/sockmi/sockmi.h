@@ -42,6 +42,7 @@ struct ctl_table_header;
  * @sysctl: the namespace's net.sockmi sysctl table
  * @hold_lock: protects changes of @holds (readers use RCU)
  * @nr_holds: number of entries in @holds, the hooks' fast path
+ * @nr_wild: how many of them are a listening socket's (no remote end)
  * @holds: hash table of held flows, see hold.c
  */
 struct sockmi_net {
@@ -58,6 +59,7 @@ struct sockmi_net {
 	struct ctl_table_header *sysctl;
 	spinlock_t hold_lock;		/* see @hold_lock */
 	atomic_t nr_holds;
+	atomic_t nr_wild;
 	struct hlist_head holds[SOCKMI_HOLD_BUCKETS];
 };
 

@@ -22,6 +22,11 @@
  * file, copied_seq == rcv_nxt and RECVQ_LEN == 0. No out-of-order data can
  * follow it. In the other states RECVQ_LEN == rcv_nxt - copied_seq.
  *
+ * Out-of-order data lies after rcv_nxt, in ranges that neither overlap nor
+ * touch, at most SOCKMI_OFO_SPAN_MAX past it; an out-of-order FIN is not
+ * before the end of the last range. None of it once the peer's FIN is in
+ * sequence.
+ *
  * Windows follow TCP_REPAIR_WINDOW: max_window >= snd_wnd, snd_wl1 not after
  * rcv_nxt + rcv_wnd, rcv_wup not after rcv_nxt.
  */
@@ -35,20 +40,11 @@
 
 #include "state.h"
 
-/* The connected states this version can restore. */
-#define SOCKMI_TCPF_SUPPORTED SOCKMI_TCPF_CONNECTED
-/* Bytes a chunk takes around its data: nest, QUEUE, OFFSET, DATA header. */
+/* Bytes a chunk takes around its data: nest, QUEUE, CHILD, OFFSET, DATA
+ * header.
+ */
 #define SOCKMI_CHUNK_OVERHEAD (NLA_HDRLEN + NLA_ALIGN(NLA_HDRLEN + 1) +	\
-			       NLA_ALIGN(NLA_HDRLEN + 4) + NLA_HDRLEN)
-
-/* Like NL_REQ_ATTR_CHECK(), and says in words which attribute is missing. */
-#define SOCKMI_REQUIRE(extack, nest, tb, type) ({			\
-	struct netlink_ext_ack *__sm_extack = (extack);			\
-	bool __missing = NL_REQ_ATTR_CHECK(__sm_extack, nest, tb, type); \
-	if (__missing)							\
-		NL_SET_ERR_MSG(__sm_extack, "Missing attribute " #type); \
-	__missing;							\
-})
+			       2 * NLA_ALIGN(NLA_HDRLEN + 4) + NLA_HDRLEN)
 
 /* SOCKMI_REQUIRE() for an attribute of the state nest being parsed. */
 #define SOCKMI_NEED(p, type) ({						\
@@ -138,7 +134,7 @@ static struct netlink_range_validation sockmi_int_range = {
 	.max = INT_MAX,
 };
 
-static const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
+const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
 	[SOCKMI_TUPLE_A_FAMILY] = { .type = NLA_U16 },
 	[SOCKMI_TUPLE_A_LOCAL_ADDR] = NLA_POLICY_RANGE(NLA_BINARY,
 						       sizeof(struct in_addr),
@@ -149,6 +145,7 @@ static const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1] = {
 							sizeof(struct in6_addr)),
 	[SOCKMI_TUPLE_A_REMOTE_PORT] = { .type = NLA_U16 },
 };
+EXPORT_SYMBOL_GPL(sockmi_tuple_policy);
 
 const struct nla_policy sockmi_chunk_policy[SOCKMI_CHUNK_A_MAX + 1] = {
 	[SOCKMI_CHUNK_A_QUEUE] = NLA_POLICY_MAX(NLA_U8, SOCKMI_QUEUE_MAX_ID),
@@ -223,29 +220,44 @@ const struct nla_policy sockmi_state_policy[SOCKMI_STATE_A_MAX + 1] = {
 	[SOCKMI_STATE_A_NCHILDREN] = NLA_POLICY_MAX(NLA_U32,
 						    SOCKMI_CHILDREN_MAX),
 	[SOCKMI_STATE_A_SOCKOPTS] = NLA_POLICY_NESTED(sockmi_sockopt_policy),
+	[SOCKMI_STATE_A_OFO_RANGES] =
+		NLA_POLICY_RANGE(NLA_BINARY, sizeof(struct sockmi_ofo_range),
+				 SOCKMI_OFO_RANGES_MAX *
+				 sizeof(struct sockmi_ofo_range)),
+	[SOCKMI_STATE_A_OFO_FIN] = { .type = NLA_U32 },
 };
 EXPORT_SYMBOL_GPL(sockmi_state_policy);
 
 void sockmi_state_free(struct sockmi_state *st)
 {
+	u32 i;
 	int q;
 
 	for (q = 0; q < __SOCKMI_QUEUE_MAX; q++) {
 		kvfree(st->queue[q]);
 		st->queue[q] = NULL;
 	}
+	kvfree(st->ofo);
+	st->ofo = NULL;
+	st->nofo = 0;
+	for (i = 0; st->children && i < st->nchildren; i++)
+		sockmi_state_free(&st->children[i]);
+	kvfree(st->children);
+	st->children = NULL;
+	st->nchildren = 0;
 }
 EXPORT_SYMBOL_GPL(sockmi_state_free);
 
 /* Writing */
 
-static int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
-			   const struct in6_addr *addr)
+int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
+		    const struct in6_addr *addr)
 {
 	if (family == AF_INET)
 		return nla_put_in_addr(skb, type, addr->s6_addr32[3]);
 	return nla_put_in6_addr(skb, type, addr);
 }
+EXPORT_SYMBOL_GPL(sockmi_put_addr);
 
 int sockmi_tuple_put(struct sk_buff *skb, int type,
 		     const struct sockmi_tuple *t)
@@ -382,8 +394,14 @@ static int sockmi_state_put_queues(struct sk_buff *skb,
 			st->len[SOCKMI_QUEUE_SEND]) ||
 	    nla_put_u32(skb, SOCKMI_STATE_A_UNSENT_LEN, sockmi_unsent(st)))
 		return -EMSGSIZE;
-	if (st->len[SOCKMI_QUEUE_OFO] &&
-	    nla_put_u32(skb, SOCKMI_STATE_A_OFOQ_LEN, st->len[SOCKMI_QUEUE_OFO]))
+	if (st->nofo &&
+	    (nla_put_u32(skb, SOCKMI_STATE_A_OFOQ_LEN,
+			 st->len[SOCKMI_QUEUE_OFO]) ||
+	     nla_put(skb, SOCKMI_STATE_A_OFO_RANGES,
+		     st->nofo * sizeof(*st->ofo), st->ofo)))
+		return -EMSGSIZE;
+	if (st->ofo_fin &&
+	    nla_put_u32(skb, SOCKMI_STATE_A_OFO_FIN, st->ofo_fin_seq))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -395,9 +413,17 @@ int sockmi_state_put(struct sk_buff *skb, int type,
 
 	if (!nest)
 		return -EMSGSIZE;
-	if (sockmi_state_put_conn(skb, st) || sockmi_state_put_tcp(skb, st) ||
-	    sockmi_state_put_queues(skb, st) ||
-	    sockmi_sockopts_put(skb, &st->opts)) {
+	if (sockmi_state_put_conn(skb, st))
+		goto cancel;
+	if (sockmi_connected(st->tcp_state) &&
+	    (sockmi_state_put_tcp(skb, st) || sockmi_state_put_queues(skb, st)))
+		goto cancel;
+	if (st->tcp_state == TCP_LISTEN &&
+	    (nla_put_u32(skb, SOCKMI_STATE_A_BACKLOG, st->backlog) ||
+	     nla_put_u32(skb, SOCKMI_STATE_A_NCHILDREN, st->nchildren)))
+		goto cancel;
+	if (sockmi_sockopts_put(skb, &st->opts)) {
+cancel:
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -407,8 +433,8 @@ int sockmi_state_put(struct sk_buff *skb, int type,
 EXPORT_SYMBOL_GPL(sockmi_state_put);
 
 /* Writes one chunk of at most @len bytes; returns the bytes written. */
-static int sockmi_put_chunk(struct sk_buff *skb, int queue, u32 offset,
-			    const u8 *data, u32 len)
+static int sockmi_put_chunk(struct sk_buff *skb, int child, int queue,
+			    u32 offset, const u8 *data, u32 len)
 {
 	int room = skb_tailroom(skb) - SOCKMI_CHUNK_OVERHEAD;
 	struct nlattr *nest;
@@ -421,6 +447,7 @@ static int sockmi_put_chunk(struct sk_buff *skb, int queue, u32 offset,
 	if (!nest)
 		return -EMSGSIZE;
 	if (nla_put_u8(skb, SOCKMI_CHUNK_A_QUEUE, queue) ||
+	    (child >= 0 && nla_put_u32(skb, SOCKMI_CHUNK_A_CHILD, child)) ||
 	    nla_put_u32(skb, SOCKMI_CHUNK_A_OFFSET, offset) ||
 	    nla_put(skb, SOCKMI_CHUNK_A_DATA, len, data)) {
 		nla_nest_cancel(skb, nest);
@@ -431,7 +458,7 @@ static int sockmi_put_chunk(struct sk_buff *skb, int queue, u32 offset,
 }
 
 int sockmi_state_put_chunks(struct sk_buff *skb, const struct sockmi_state *st,
-			    int *queue, u32 *offset)
+			    int child, int *queue, u32 *offset)
 {
 	int ret;
 
@@ -442,7 +469,7 @@ int sockmi_state_put_chunks(struct sk_buff *skb, const struct sockmi_state *st,
 		    WARN_ON_ONCE(!st->queue[*queue]))
 			return -EINVAL;
 		while (*offset < st->len[*queue]) {
-			ret = sockmi_put_chunk(skb, *queue, *offset,
+			ret = sockmi_put_chunk(skb, child, *queue, *offset,
 					       st->queue[*queue] + *offset,
 					       st->len[*queue] - *offset);
 			if (ret < 0)
@@ -456,8 +483,8 @@ EXPORT_SYMBOL_GPL(sockmi_state_put_chunks);
 
 /* Reading */
 
-static int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
-				 struct netlink_ext_ack *extack)
+int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
+			  struct netlink_ext_ack *extack)
 {
 	*family = nla_get_u16(attr);
 	if (*family == AF_INET || *family == AF_INET6)
@@ -465,11 +492,10 @@ static int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
 	NL_SET_ERR_MSG_ATTR(extack, attr, "Family must be AF_INET or AF_INET6");
 	return -EAFNOSUPPORT;
 }
+EXPORT_SYMBOL_GPL(sockmi_nla_get_family);
 
-/* An in_addr or in6_addr attribute; IPv4 addresses are stored v4-mapped. */
-static int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
-			       struct in6_addr *addr,
-			       struct netlink_ext_ack *extack)
+int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
+			struct in6_addr *addr, struct netlink_ext_ack *extack)
 {
 	if (family == AF_INET && nla_len(attr) == sizeof(struct in_addr)) {
 		ipv6_addr_set_v4mapped(nla_get_in_addr(attr), addr);
@@ -483,6 +509,7 @@ static int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
 			    "Address length does not match its family");
 	return -EINVAL;
 }
+EXPORT_SYMBOL_GPL(sockmi_nla_get_addr);
 
 int sockmi_tuple_parse(const struct nlattr *nest, struct sockmi_tuple *t,
 		       struct netlink_ext_ack *extack)
@@ -576,18 +603,96 @@ static bool sockmi_addr_unicast(const struct in6_addr *addr)
 	return type != IPV6_ADDR_ANY && !(type & IPV6_ADDR_MULTICAST);
 }
 
-/* Before anything else: the kind of socket decides what must be there. */
+static bool sockmi_addr_any(const struct in6_addr *addr)
+{
+	return ipv6_addr_any(addr) ||
+	       (ipv6_addr_v4mapped(addr) && !addr->s6_addr32[3]);
+}
+
+/* Before anything else: the kind of socket decides what must be there. A
+ * child of a listening socket is a connected socket.
+ */
 static int sockmi_parse_tcp_state(struct sockmi_parse *p,
-				  struct sockmi_state *st)
+				  struct sockmi_state *st, bool child)
 {
 	if (SOCKMI_NEED(p, VERSION) || SOCKMI_NEED(p, TCP_STATE))
 		return -EINVAL;
 	st->tcp_state = nla_get_u8(p->tb[SOCKMI_STATE_A_TCP_STATE]);
-	if (!((1U << st->tcp_state) & SOCKMI_TCPF_SUPPORTED)) {
+	/* Nobody could shut down a child nobody accepted yet; accept() takes
+	 * no other state.
+	 */
+	if (child && st->tcp_state != TCP_ESTABLISHED &&
+	    st->tcp_state != TCP_CLOSE_WAIT) {
 		NL_SET_ERR_MSG_ATTR(p->extack, p->tb[SOCKMI_STATE_A_TCP_STATE],
-				    "Only connected sockets can be staged yet");
+				    "An accept-queue child must be ESTABLISHED or CLOSE_WAIT");
+		return -EINVAL;
+	}
+	if (!((1U << st->tcp_state) & SOCKMI_TCPF_ANY)) {
+		NL_SET_ERR_MSG_ATTR(p->extack, p->tb[SOCKMI_STATE_A_TCP_STATE],
+				    "Only bound, listening and connected sockets can be staged");
 		return -EOPNOTSUPP;
 	}
+	return 0;
+}
+
+/* Tuple, V6ONLY, backlog and children count of a bound or listening socket,
+ * which has nothing else but socket options.
+ */
+static int sockmi_parse_unconnected(struct sockmi_parse *p,
+				    struct sockmi_state *st)
+{
+	const struct nlattr *attr = p->tb[SOCKMI_STATE_A_TUPLE];
+	const struct sockmi_tuple *t = &st->tuple;
+	bool listen = st->tcp_state == TCP_LISTEN;
+	int i, ret;
+
+	if (SOCKMI_NEED(p, TUPLE))
+		return -EINVAL;
+	ret = sockmi_tuple_parse(attr, &st->tuple, p->extack);
+	if (ret)
+		return ret;
+	if (t->rport || !t->lport) {
+		NL_SET_ERR_MSG_ATTR(p->extack, attr,
+				    "A bound or listening socket has a local port and no remote end");
+		return -EINVAL;
+	}
+	if (!sockmi_addr_unicast(&t->laddr) && !sockmi_addr_any(&t->laddr)) {
+		NL_SET_ERR_MSG_ATTR(p->extack, attr,
+				    "The local address must be unicast or unspecified");
+		return -EINVAL;
+	}
+	st->v6only = nla_get_flag(p->tb[SOCKMI_STATE_A_V6ONLY]);
+	if (st->v6only && (t->family != AF_INET6 ||
+			   ipv6_addr_v4mapped(&t->laddr))) {
+		NL_SET_ERR_MSG_ATTR(p->extack, p->tb[SOCKMI_STATE_A_V6ONLY],
+				    "V6ONLY on an IPv4 address");
+		return -EINVAL;
+	}
+	for (i = SOCKMI_STATE_A_SND_UNA; i <= SOCKMI_STATE_A_MAX; i++) {
+		if (i == SOCKMI_STATE_A_BACKLOG || i == SOCKMI_STATE_A_NCHILDREN ||
+		    i == SOCKMI_STATE_A_SOCKOPTS)
+			continue;
+		if (p->tb[i]) {
+			NL_SET_ERR_MSG_ATTR(p->extack, p->tb[i],
+					    "Only a connected socket has sequence numbers, TCP options and queues");
+			return -EINVAL;
+		}
+	}
+	if (!listen) {
+		if (p->tb[SOCKMI_STATE_A_BACKLOG] ||
+		    p->tb[SOCKMI_STATE_A_NCHILDREN]) {
+			NL_SET_ERR_MSG_ATTR(p->extack,
+					    p->tb[SOCKMI_STATE_A_BACKLOG] ?:
+					    p->tb[SOCKMI_STATE_A_NCHILDREN],
+					    "Only a listening socket has a backlog and children");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (SOCKMI_NEED(p, BACKLOG) || SOCKMI_NEED(p, NCHILDREN))
+		return -EINVAL;
+	st->backlog = nla_get_u32(p->tb[SOCKMI_STATE_A_BACKLOG]);
+	st->nchildren = nla_get_u32(p->tb[SOCKMI_STATE_A_NCHILDREN]);
 	return 0;
 }
 
@@ -741,7 +846,8 @@ static int sockmi_parse_sockopts(struct sockmi_parse *p,
 }
 
 /* Every attribute of the state nest into @st; nothing is allocated. */
-static int sockmi_state_read(struct sockmi_parse *p, struct sockmi_state *st)
+static int sockmi_state_read(struct sockmi_parse *p, struct sockmi_state *st,
+			     bool child)
 {
 	int ret;
 
@@ -752,9 +858,13 @@ static int sockmi_state_read(struct sockmi_parse *p, struct sockmi_state *st)
 			       sockmi_state_policy, p->extack);
 	if (ret)
 		return ret;
-	ret = sockmi_parse_tcp_state(p, st);
+	ret = sockmi_parse_tcp_state(p, st, child);
 	if (ret)
 		return ret;
+	if (!sockmi_connected(st->tcp_state)) {
+		ret = sockmi_parse_unconnected(p, st);
+		return ret ?: sockmi_parse_sockopts(p, st);
+	}
 	ret = sockmi_parse_required(p);
 	if (ret)
 		return ret;
@@ -808,9 +918,16 @@ static int sockmi_check_recv(struct sockmi_parse *p,
 		return SOCKMI_SEQ_ERR(p->extack, p->tb, COPIED_SEQ,
 				      "copied_seq is after rcv_nxt");
 	if (sockmi_fin_in(st->tcp_state)) {
-		if (st->len[SOCKMI_QUEUE_OFO])
-			return SOCKMI_SEQ_ERR(p->extack, p->tb, OFOQ_LEN,
-					      "Out-of-order data after the peer's FIN");
+		if (p->tb[SOCKMI_STATE_A_OFOQ_LEN] ||
+		    p->tb[SOCKMI_STATE_A_OFO_RANGES] ||
+		    p->tb[SOCKMI_STATE_A_OFO_FIN]) {
+			NL_SET_ERR_MSG_ATTR(p->extack,
+					    p->tb[SOCKMI_STATE_A_OFOQ_LEN] ?:
+					    p->tb[SOCKMI_STATE_A_OFO_RANGES] ?:
+					    p->tb[SOCKMI_STATE_A_OFO_FIN],
+					    "Out-of-order data after the peer's FIN");
+			return -ERANGE;
+		}
 		ok = len + 1 == pending || (!len && !pending);
 	} else {
 		ok = len == pending;
@@ -818,6 +935,63 @@ static int sockmi_check_recv(struct sockmi_parse *p,
 	if (!ok)
 		return SOCKMI_SEQ_ERR(p->extack, p->tb, RECVQ_LEN,
 				      "SOCKMI_STATE_A_RECVQ_LEN does not match rcv_nxt - copied_seq");
+	return 0;
+}
+
+/* The out-of-order queue: see the top of this file. Validated in place,
+ * then copied (the only allocation of a state check).
+ */
+static int sockmi_check_ofo(struct sockmi_parse *p, struct sockmi_state *st)
+{
+	const struct nlattr *attr = p->tb[SOCKMI_STATE_A_OFO_RANGES];
+	const struct sockmi_ofo_range *r;
+	u32 i, n, end = st->rcv_nxt, sum = 0;
+
+	if (!attr != !st->len[SOCKMI_QUEUE_OFO]) {
+		NL_SET_ERR_MSG_ATTR(p->extack,
+				    attr ?: p->tb[SOCKMI_STATE_A_OFOQ_LEN],
+				    "SOCKMI_STATE_A_OFO_RANGES and a non-zero SOCKMI_STATE_A_OFOQ_LEN come together");
+		return -ERANGE;
+	}
+	if (attr) {
+		if (nla_len(attr) % sizeof(*r))
+			return SOCKMI_SEQ_ERR(p->extack, p->tb, OFO_RANGES,
+					      "SOCKMI_STATE_A_OFO_RANGES is not an array of struct sockmi_ofo_range");
+		r = nla_data(attr);
+		n = nla_len(attr) / sizeof(*r);
+		for (i = 0; i < n; i++) {
+			if (!r[i].len || r[i].len > SOCKMI_OFO_SPAN_MAX ||
+			    !after(r[i].seq, end) ||
+			    r[i].seq + r[i].len - st->rcv_nxt >
+			    SOCKMI_OFO_SPAN_MAX)
+				return SOCKMI_SEQ_ERR(p->extack, p->tb,
+						      OFO_RANGES,
+						      "Out-of-order ranges must be non-empty, ascending, apart and within SOCKMI_OFO_SPAN_MAX after rcv_nxt");
+			end = r[i].seq + r[i].len;
+			sum += r[i].len;
+		}
+		if (sum != st->len[SOCKMI_QUEUE_OFO])
+			return SOCKMI_SEQ_ERR(p->extack, p->tb, OFOQ_LEN,
+					      "SOCKMI_STATE_A_OFOQ_LEN is not the sum of the out-of-order ranges");
+	}
+	if (p->tb[SOCKMI_STATE_A_OFO_FIN]) {
+		st->ofo_fin_seq = nla_get_u32(p->tb[SOCKMI_STATE_A_OFO_FIN]);
+		if (!after(st->ofo_fin_seq, st->rcv_nxt) ||
+		    before(st->ofo_fin_seq, end) ||
+		    st->ofo_fin_seq - st->rcv_nxt >= SOCKMI_OFO_SPAN_MAX)
+			return SOCKMI_SEQ_ERR(p->extack, p->tb, OFO_FIN,
+					      "Out-of-order FIN not after rcv_nxt and the out-of-order data");
+		st->ofo_fin = true;
+	}
+	if (!attr)
+		return 0;
+	st->ofo = kvmalloc(nla_len(attr), GFP_KERNEL_ACCOUNT);
+	if (!st->ofo) {
+		NL_SET_ERR_MSG(p->extack, "No memory for the out-of-order ranges");
+		return -ENOMEM;
+	}
+	memcpy(st->ofo, nla_data(attr), nla_len(attr));
+	st->nofo = nla_len(attr) / sizeof(*st->ofo);
 	return 0;
 }
 
@@ -837,12 +1011,29 @@ static int sockmi_check_window(struct sockmi_parse *p,
 	return 0;
 }
 
-/* A chunk, validated by sockmi_chunk_policy. */
+/* One state nest, without its chunks and children. */
+static int sockmi_state_check(struct sockmi_parse *p, struct sockmi_state *st,
+			      bool child)
+{
+	int ret;
+
+	ret = sockmi_state_read(p, st, child);
+	if (ret || !sockmi_connected(st->tcp_state))
+		return ret;
+	ret = sockmi_check_send(p, st);
+	ret = ret ?: sockmi_check_recv(p, st);
+	ret = ret ?: sockmi_check_window(p, st);
+	return ret ?: sockmi_check_ofo(p, st);
+}
+
+/* A chunk, validated by sockmi_chunk_policy; @child is -1 for none. */
 struct sockmi_chunk {
 	u8 queue;
+	int child;
 	u32 offset;
 	const struct nlattr *data;
 	const struct nlattr *offset_attr;
+	const struct nlattr *child_attr;
 };
 
 static int sockmi_chunk_parse(const struct nlattr *nest,
@@ -856,11 +1047,8 @@ static int sockmi_chunk_parse(const struct nlattr *nest,
 			       sockmi_chunk_policy, extack);
 	if (ret)
 		return ret;
-	if (tb[SOCKMI_CHUNK_A_CHILD]) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[SOCKMI_CHUNK_A_CHILD],
-				    "Chunks of accept-queue children are not supported yet");
-		return -EOPNOTSUPP;
-	}
+	c->child_attr = tb[SOCKMI_CHUNK_A_CHILD];
+	c->child = c->child_attr ? nla_get_u32(c->child_attr) : -1;
 	if (SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_CHUNK_A_QUEUE) ||
 	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_CHUNK_A_OFFSET) ||
 	    SOCKMI_REQUIRE(extack, nest, tb, SOCKMI_CHUNK_A_DATA))
@@ -898,45 +1086,80 @@ static int sockmi_chunk_check(const struct sockmi_chunk *c, u32 *got,
 	return 0;
 }
 
-/* First pass over the request: every chunk, without copying anything. */
+/* The state a chunk belongs to: the socket's own or one of its children's;
+ * NULL when there is no such child.
+ */
+static struct sockmi_state *sockmi_chunk_state(const struct sockmi_chunk *c,
+					       struct sockmi_state *st)
+{
+	if (c->child < 0)
+		return st;
+	if (!st->children || c->child >= st->nchildren)
+		return NULL;
+	return &st->children[c->child];
+}
+
+/* First pass over the request: every chunk, without copying anything.
+ * @got has a row of byte counts for the socket and one for each child.
+ */
 static int sockmi_chunks_check(struct sockmi_parse *p,
 			       const struct nlattr *msg, int len,
-			       const struct sockmi_state *st)
+			       struct sockmi_state *st)
 {
-	u32 got[__SOCKMI_QUEUE_MAX] = {};
+	u32 (*got)[__SOCKMI_QUEUE_MAX];
+	const struct sockmi_state *cst;
 	const struct nlattr *pos;
 	struct sockmi_chunk c;
-	int q, rem, ret;
+	int q, rem, ret = 0;
+	u32 i;
 
+	got = kvcalloc(st->nchildren + 1, sizeof(*got), GFP_KERNEL_ACCOUNT);
+	if (!got)
+		return -ENOMEM;
 	nla_for_each_attr(pos, msg, len, rem) {
-		if (nla_type(pos) == SOCKMI_A_CHILD) {
-			NL_SET_ERR_MSG_ATTR(p->extack, pos,
-					    "Accept-queue children are not supported yet");
-			return -EOPNOTSUPP;
-		}
 		if (nla_type(pos) != SOCKMI_A_CHUNK)
 			continue;
 		ret = sockmi_chunk_parse(pos, &c, p->extack);
 		if (ret)
-			return ret;
-		ret = sockmi_chunk_check(&c, got, st, p->extack);
+			goto out;
+		cst = sockmi_chunk_state(&c, st);
+		if (!cst) {
+			NL_SET_ERR_MSG_ATTR(p->extack, c.child_attr,
+					    "Chunk for an accept-queue child that does not exist");
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = sockmi_chunk_check(&c, got[c.child + 1], cst, p->extack);
 		if (ret)
-			return ret;
+			goto out;
 	}
 	for (q = 0; q < __SOCKMI_QUEUE_MAX; q++) {
-		if (got[q] != st->len[q]) {
+		if (got[0][q] != st->len[q]) {
 			NL_SET_ERR_MSG_ATTR(p->extack,
 					    p->tb[sockmi_queue_len_attr[q]],
 					    "Queue shorter than declared");
-			return -EMSGSIZE;
+			ret = -EMSGSIZE;
+			goto out;
+		}
+		for (i = 0; i < st->nchildren; i++) {
+			if (got[i + 1][q] != st->children[i].len[q]) {
+				NL_SET_ERR_MSG(p->extack,
+					       "Queue of an accept-queue child shorter than declared");
+				ret = -EMSGSIZE;
+				goto out;
+			}
 		}
 	}
-	return 0;
+out:
+	kvfree(got);
+	return ret;
 }
 
+/* On failure the caller frees what was allocated, with the state. */
 static int sockmi_queues_alloc(struct sockmi_state *st,
 			       struct netlink_ext_ack *extack)
 {
+	u32 i;
 	int q;
 
 	for (q = 0; q < __SOCKMI_QUEUE_MAX; q++) {
@@ -944,10 +1167,87 @@ static int sockmi_queues_alloc(struct sockmi_state *st,
 			continue;
 		st->queue[q] = kvmalloc(st->len[q], GFP_KERNEL_ACCOUNT);
 		if (!st->queue[q]) {
-			sockmi_state_free(st);
 			NL_SET_ERR_MSG(extack, "No memory for the queues");
 			return -ENOMEM;
 		}
+	}
+	for (i = 0; i < st->nchildren; i++) {
+		int ret = sockmi_queues_alloc(&st->children[i], extack);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* A child's addresses against its listener's. */
+static int sockmi_child_check(const struct nlattr *nest,
+			      const struct sockmi_state *st,
+			      const struct sockmi_state *child,
+			      struct netlink_ext_ack *extack)
+{
+	const struct sockmi_tuple *l = &st->tuple, *t = &child->tuple;
+
+	if (t->family != l->family || t->lport != l->lport ||
+	    (!sockmi_addr_any(&l->laddr) &&
+	     !ipv6_addr_equal(&t->laddr, &l->laddr)) ||
+	    (st->v6only && ipv6_addr_v4mapped(&t->laddr))) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "An accept-queue child must have its listener's family, local address and port");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The SOCKMI_A_CHILD nests of a listening socket; on failure the caller
+ * frees @st->children (nothing else is allocated yet).
+ */
+static int sockmi_children_read(struct sockmi_parse *p,
+				const struct nlattr *msg, int len,
+				struct sockmi_state *st)
+{
+	const struct nlattr *pos;
+	u32 n = 0;
+	int rem, ret;
+
+	nla_for_each_attr(pos, msg, len, rem) {
+		if (nla_type(pos) != SOCKMI_A_CHILD)
+			continue;
+		if (st->tcp_state != TCP_LISTEN) {
+			NL_SET_ERR_MSG_ATTR(p->extack, pos,
+					    "Only a listening socket has accept-queue children");
+			return -EINVAL;
+		}
+		if (++n > st->nchildren) {
+			NL_SET_ERR_MSG_ATTR(p->extack, pos,
+					    "More SOCKMI_A_CHILD than SOCKMI_STATE_A_NCHILDREN says");
+			return -E2BIG;
+		}
+	}
+	if (n != st->nchildren) {
+		NL_SET_ERR_MSG_ATTR(p->extack, p->tb[SOCKMI_STATE_A_NCHILDREN],
+				    "Fewer SOCKMI_A_CHILD than SOCKMI_STATE_A_NCHILDREN says");
+		return -EINVAL;
+	}
+	if (!n)
+		return 0;
+	st->children = kvcalloc(n, sizeof(*st->children), GFP_KERNEL_ACCOUNT);
+	if (!st->children) {
+		NL_SET_ERR_MSG(p->extack, "No memory for the accept queue");
+		return -ENOMEM;
+	}
+	n = 0;
+	nla_for_each_attr(pos, msg, len, rem) {
+		struct sockmi_parse cp = { .nest = pos, .extack = p->extack };
+
+		if (nla_type(pos) != SOCKMI_A_CHILD)
+			continue;
+		ret = sockmi_state_check(&cp, &st->children[n], true);
+		ret = ret ?: sockmi_child_check(pos, st, &st->children[n],
+						p->extack);
+		if (ret)
+			return ret;
+		n++;
 	}
 	return 0;
 }
@@ -965,19 +1265,22 @@ static int sockmi_chunks_copy(const struct nlattr *msg, int len,
 	u32 n;
 
 	nla_for_each_attr(pos, msg, len, rem) {
+		struct sockmi_state *cst;
+
 		if (nla_type(pos) != SOCKMI_A_CHUNK)
 			continue;
 		ret = sockmi_chunk_parse(pos, &c, extack);
 		if (ret)
 			return ret;
 		n = nla_len(c.data);
-		if (WARN_ON_ONCE(!st->queue[c.queue] ||
-				 c.offset > st->len[c.queue] ||
-				 n > st->len[c.queue] - c.offset)) {
+		cst = sockmi_chunk_state(&c, st);
+		if (WARN_ON_ONCE(!cst || !cst->queue[c.queue] ||
+				 c.offset > cst->len[c.queue] ||
+				 n > cst->len[c.queue] - c.offset)) {
 			NL_SET_ERR_MSG(extack, "Chunks changed while parsed");
 			return -EINVAL;
 		}
-		memcpy(st->queue[c.queue] + c.offset, nla_data(c.data), n);
+		memcpy(cst->queue[c.queue] + c.offset, nla_data(c.data), n);
 	}
 	return 0;
 }
@@ -995,25 +1298,11 @@ int sockmi_state_parse(struct net *net, const struct nlattr *state,
 		NL_SET_ERR_MSG(extack, "Missing attribute SOCKMI_A_STATE");
 		return -EINVAL;
 	}
-	ret = sockmi_state_read(&p, st);
-	if (ret)
-		return ret;
-	ret = sockmi_check_send(&p, st);
-	if (ret)
-		return ret;
-	ret = sockmi_check_recv(&p, st);
-	if (ret)
-		return ret;
-	ret = sockmi_check_window(&p, st);
-	if (ret)
-		return ret;
-	ret = sockmi_chunks_check(&p, msg, len, st);
-	if (ret)
-		return ret;
-	ret = sockmi_queues_alloc(st, extack);
-	if (ret)
-		return ret;
-	ret = sockmi_chunks_copy(msg, len, st, extack);
+	ret = sockmi_state_check(&p, st, false);
+	ret = ret ?: sockmi_children_read(&p, msg, len, st);
+	ret = ret ?: sockmi_chunks_check(&p, msg, len, st);
+	ret = ret ?: sockmi_queues_alloc(st, extack);
+	ret = ret ?: sockmi_chunks_copy(msg, len, st, extack);
 	if (ret)
 		sockmi_state_free(st);
 	return ret;

@@ -53,6 +53,17 @@ struct sockmi_sockopts {
  *	unsent ones. The receive queue ends at @rcv_nxt (a FIN received counts
  *	in @rcv_nxt but not in the queue).
  * @opts: user-visible socket options
+ * @nofo: number of @ofo ranges
+ * @ofo: the ranges of the out-of-order queue, ascending, neither
+ *	overlapping nor touching (kvmalloc'ed, NULL when @nofo is 0); their
+ *	bytes are @queue[SOCKMI_QUEUE_OFO], one after the other
+ * @ofo_fin: a FIN was received out of order, at @ofo_fin_seq
+ * @ofo_fin_seq: its sequence number
+ * @backlog: listen() backlog (TCP_LISTEN)
+ * @nchildren: number of @children (TCP_LISTEN)
+ * @children: the accept queue of a listening socket, in accept() order:
+ *	one connected state each, without children of their own (kvcalloc'ed,
+ *	freed with the state)
  */
 struct sockmi_state {
 	struct sockmi_tuple tuple;
@@ -68,6 +79,13 @@ struct sockmi_state {
 	u32 len[__SOCKMI_QUEUE_MAX];
 	u8 *queue[__SOCKMI_QUEUE_MAX];
 	struct sockmi_sockopts opts;
+	u32 nofo;
+	struct sockmi_ofo_range *ofo;
+	bool ofo_fin;
+	u32 ofo_fin_seq;
+	u32 backlog;
+	u32 nchildren;
+	struct sockmi_state *children;
 };
 
 void sockmi_state_free(struct sockmi_state *st);
@@ -76,6 +94,14 @@ void sockmi_state_free(struct sockmi_state *st);
 #define SOCKMI_TCPF_CONNECTED (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |	\
 			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |	\
 			       TCPF_LAST_ACK | TCPF_CLOSING)
+/* Every state a checkpoint can hold: bound (TCP_CLOSE), listening, connected. */
+#define SOCKMI_TCPF_ANY (SOCKMI_TCPF_CONNECTED | TCPF_CLOSE | TCPF_LISTEN)
+
+static inline bool sockmi_connected(u8 tcp_state)
+{
+	return (1U << tcp_state) & SOCKMI_TCPF_CONNECTED;
+}
+
 /* States in which our FIN takes write_seq - 1 and is not acknowledged. */
 #define SOCKMI_TCPF_FIN_OUT (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK)
 /* States in which the peer's FIN has been received (counts in rcv_nxt). */
@@ -109,9 +135,38 @@ static inline bool sockmi_fin_sent(const struct sockmi_state *st)
 }
 
 /* Netlink form. */
+
+/* Like NL_REQ_ATTR_CHECK(), and says in words which attribute is missing. */
+#define SOCKMI_REQUIRE(extack, nest, tb, type) ({			\
+	struct netlink_ext_ack *__sm_extack = (extack);			\
+	bool __missing = NL_REQ_ATTR_CHECK(__sm_extack, nest, tb, type); \
+	if (__missing)							\
+		NL_SET_ERR_MSG(__sm_extack, "Missing attribute " #type); \
+	__missing;							\
+})
+
+extern const struct nla_policy sockmi_tuple_policy[SOCKMI_TUPLE_A_MAX + 1];
 extern const struct nla_policy sockmi_state_policy[SOCKMI_STATE_A_MAX + 1];
 extern const struct nla_policy sockmi_chunk_policy[SOCKMI_CHUNK_A_MAX + 1];
 extern const struct nla_policy sockmi_sockopt_policy[SOCKMI_SOCKOPT_A_MAX + 1];
+
+/* An NLA_U16 family attribute: AF_INET or AF_INET6, else -EAFNOSUPPORT. */
+int sockmi_nla_get_family(const struct nlattr *attr, u16 *family,
+			  struct netlink_ext_ack *extack);
+
+/**
+ * sockmi_nla_get_addr - read an in_addr or in6_addr attribute
+ * @attr: the attribute, length-checked by its policy
+ * @family: AF_INET or AF_INET6; the length must match it
+ * @addr: the address; IPv4 addresses are stored v4-mapped
+ * @extack: says what was wrong
+ */
+int sockmi_nla_get_addr(const struct nlattr *attr, u16 family,
+			struct in6_addr *addr, struct netlink_ext_ack *extack);
+
+/* Write @addr (v4-mapped for AF_INET) as an in_addr or in6_addr. */
+int sockmi_put_addr(struct sk_buff *skb, int type, u16 family,
+		    const struct in6_addr *addr);
 
 /**
  * sockmi_tuple_put - write a nest of enum sockmi_tuple_attr
@@ -147,7 +202,8 @@ int sockmi_state_put(struct sk_buff *skb, int type,
 /**
  * sockmi_state_put_chunks - write queue bytes as SOCKMI_A_CHUNK attributes
  * @skb: message being built
- * @st: the state
+ * @st: the state whose queues are written (a child's for a child)
+ * @child: index of that child in its listener's accept queue, -1 for none
  * @queue: in/out: queue to continue with
  * @offset: in/out: offset in that queue
  *
@@ -155,13 +211,14 @@ int sockmi_state_put(struct sk_buff *skb, int type,
  * -EMSGSIZE when the message is full (call again in a new message).
  */
 int sockmi_state_put_chunks(struct sk_buff *skb, const struct sockmi_state *st,
-			    int *queue, u32 *offset);
+			    int child, int *queue, u32 *offset);
 
 /**
  * sockmi_state_parse - validate and read a complete state
  * @net: namespace the state is staged in (for address checks)
  * @state: the SOCKMI_A_STATE nest
- * @msg: the whole attribute stream of the request, for SOCKMI_A_CHUNK
+ * @msg: the whole attribute stream of the request, for SOCKMI_A_CHUNK and
+ *	SOCKMI_A_CHILD
  * @len: its length
  * @st: filled in; on success the caller owns the queues
  *	(sockmi_state_free())

@@ -681,23 +681,13 @@ static void test_prefer(const char *a4)
 	struct conn c;
 	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), got;
 
-	/*
-	 * Exporting a listening socket panics sockmi.ko as of this writing
-	 * (sockmi_export() thaws a socket it never froze and sends an ACK from
-	 * a listener): opt in once the kernel can.
-	 */
-	if (!getenv("SOCKMI_TEST_LISTEN")) {
-		printf("ok prefer: listening socket vs connection # SKIP set SOCKMI_TEST_LISTEN=1 once sockmi.ko exports listening sockets\n");
-		close(ls);
-		return;
-	}
 	inet_pton(AF_INET, a4, &to);
 	if (ls < 0 || bind(ls, &sa.sa, sa_len(&sa)) || listen(ls, 4) ||
 	    getsockname(ls, &sa.sa, &len))
 		die("listen");
 	if (export_socket(-1, ls, AF_INET, &to)) {
-		printf("ok prefer: listening socket vs connection # SKIP the kernel cannot export listening sockets (%s)\n",
-		       sockmi_last_error());
+		check(false, "prefer: export a listening socket to this host");
+		printf("#   %s\n", sockmi_last_error());
 		close(ls);
 		return;
 	}

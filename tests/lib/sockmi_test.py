@@ -142,14 +142,16 @@ def cmd_export(args):
 
 
 def cmd_fetch(args):
-    """Write export ID's checkpoint (STATE and CHUNK attributes) to FILE."""
+    """Write export ID's checkpoint (STATE, CHILD and CHUNK attributes) to
+    FILE."""
     f = Family()
     replies = f.call('SOCKMI_CMD_GET_EXPORT', u64('SOCKMI_A_ID', int(args[0])),
                      dump=True)
     payload = b''
     for body in replies:
         for atype, raw in f.raw_attrs(body):
-            if atype in (E['SOCKMI_A_STATE'], E['SOCKMI_A_CHUNK']):
+            if atype in (E['SOCKMI_A_STATE'], E['SOCKMI_A_CHILD'],
+                         E['SOCKMI_A_CHUNK']):
                 payload += raw
     with open(args[1], 'wb') as fh:
         fh.write(payload)

@@ -22,6 +22,26 @@ Scenarios (server end state at export time):
 
 DIR/go is created by the test once the socket has moved; the peer waits
 for it before reading. Exit status 0: every byte verified, EOF where due.
+
+Listening and bound sockets (tests/netns/listen.sh):
+  states.py lpeer HOST PORT N DIR         N clients connect and send (not
+                                          accepted yet); after DIR/go one
+                                          more; then each reads its reply
+  states.py lowner ADDR PORT DIR KIND     a listening (KIND listen) or bound
+                                          (KIND bound) socket; writes
+                                          DIR/owner, then waits for
+                                          DIR/decided: "moved" or "aborted"
+                                          (a listener then serves N + 1)
+  states.py lserve N DIR                  socket-activated (fd 3): serves N
+                                          clients of the imported listener
+  states.py bserve listen N DIR           socket-activated bound socket:
+                                          listen(), serve N clients
+  states.py bserve connect HOST:PORT DIR  socket-activated bound socket:
+                                          connect() from its port to HOST
+  states.py lpeerserve PORT N             the peer as a server of N clients
+
+A client sends a 4-byte index I and LISTEN_BYTES of pattern salt 0x20 + I;
+the server answers REPLY_BYTES of salt 0x80 + I and closes.
 """
 
 import json
@@ -247,8 +267,172 @@ def importer(scenario, d):
     print('importer %s: verified' % scenario)
 
 
+# ---- listening and bound sockets ----
+
+LISTEN_BYTES = 70000       # a client's bytes, queued before accept()
+REPLY_BYTES = 50000
+
+
+def touch(d, name, text=''):
+    with open(os.path.join(d, name + '.tmp'), 'w') as fh:
+        fh.write(text)
+    os.rename(os.path.join(d, name + '.tmp'), os.path.join(d, name))
+
+
+def client(s, i):
+    """Send client I's bytes on connected socket S."""
+    s.sendall(struct.pack('!I', i))
+    send_all(s, 0, LISTEN_BYTES, 0x20 + i)
+
+
+def client_finish(s, i):
+    recv_exact(s, 0, REPLY_BYTES, 0x80 + i)
+    expect_eof(s)
+    s.close()
+
+
+def serve_one(c):
+    """Verify one client's bytes on accepted socket C and answer."""
+    c.settimeout(60)
+    hdr = b''
+    while len(hdr) < 4:
+        more = c.recv(4 - len(hdr))
+        if not more:
+            raise ConnectionError('EOF in the header')
+        hdr += more
+    i = struct.unpack('!I', hdr)[0]
+    recv_exact(c, 0, LISTEN_BYTES, 0x20 + i)
+    send_all(c, 0, REPLY_BYTES, 0x80 + i)
+    c.close()
+    return i
+
+
+def serve(ls, n):
+    ls.settimeout(60)
+    got = sorted(serve_one(ls.accept()[0]) for _ in range(n))
+    if got != list(range(n)):
+        raise RuntimeError('served clients %s, expected 0..%d' % (got, n - 1))
+
+
+def lpeer(host, port, n, d):
+    fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+    conns = []
+    for i in range(n):
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(60)
+        s.connect((host, port))
+        client(s, i)
+        conns.append(s)
+    touch(d, 'clients')
+    wait_path(os.path.join(d, 'go'))
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(60)
+    s.connect((host, port))
+    client(s, n)
+    conns.append(s)
+    for i, s in enumerate(conns):
+        client_finish(s, i)
+    print('lpeer: %d clients verified' % len(conns))
+
+
+def lowner(addr, port, d, kind):
+    fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    if fam == socket.AF_INET6 and addr == '::':
+        ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.bind((addr, port))
+    if kind == 'listen':
+        ls.listen(8)
+    touch(d, 'owner', json.dumps({'pid': os.getpid(), 'fd': ls.fileno()}))
+    wait_path(os.path.join(d, 'decided'), tries=4000)
+    what = open(os.path.join(d, 'decided')).read().strip()
+    if what == 'aborted':
+        if kind == 'listen':
+            serve(ls, int(open(os.path.join(d, 'n')).read()))
+        else:
+            ls.listen(1)
+            touch(d, 'go')
+            serve(ls, 1)
+        print('lowner: served after the abort')
+        return
+    if kind == 'listen':
+        ls.settimeout(2)
+        try:
+            ls.accept()
+        except OSError as e:
+            print('lowner: old listener gone (%s)' % e)
+            return
+        raise RuntimeError('the old listener still accepts')
+    print('lowner: bound socket moved')
+
+
+def activated_socket():
+    if os.environ.get('LISTEN_FDS') != '1' or \
+       os.environ.get('LISTEN_PID') != str(os.getpid()):
+        raise RuntimeError('not socket-activated')
+    return socket.socket(fileno=3)
+
+
+def lserve(n, d):
+    ls = activated_socket()
+    if not ls.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+        raise RuntimeError('fd 3 is not listening')
+    touch(d, 'go')
+    serve(ls, n)
+    print('lserve: %d clients verified' % n)
+
+
+def bserve(mode, arg, d):
+    s = activated_socket()
+    want = json.load(open(os.path.join(d, 'bound')))
+    name = s.getsockname()
+    if name[1] != want['port']:
+        raise RuntimeError('imported bound to %s, expected port %d'
+                           % (name, want['port']))
+    if mode == 'listen':
+        s.listen(4)
+        touch(d, 'go')
+        serve(s, int(arg))
+        print('bserve: listened on the moved port and served')
+        return
+    host, _, port = arg.rpartition(':')
+    s.settimeout(60)
+    s.connect((host.strip('[]'), int(port)))
+    if s.getsockname()[1] != want['port']:
+        raise RuntimeError('connected from port %d' % s.getsockname()[1])
+    client(s, 0)
+    client_finish(s, 0)
+    print('bserve: connected from the moved port and verified')
+
+
+def lpeerserve(port, n):
+    ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(('::', port))
+    ls.listen(4)
+    serve(ls, n)
+    print('lpeerserve: %d clients verified' % n)
+
+
 def main(argv):
-    role, scenario = argv[0], argv[1]
+    role = argv[0]
+    if role == 'lpeer':
+        lpeer(argv[1], int(argv[2]), int(argv[3]), argv[4])
+        return 0
+    if role == 'lowner':
+        lowner(argv[1], int(argv[2]), argv[3], argv[4])
+        return 0
+    if role == 'lserve':
+        lserve(int(argv[1]), argv[2])
+        return 0
+    if role == 'bserve':
+        bserve(argv[1], argv[2], argv[3])
+        return 0
+    if role == 'lpeerserve':
+        lpeerserve(int(argv[1]), int(argv[2]))
+        return 0
+    scenario = argv[1]
     if role == 'peer':
         peer(scenario, argv[2], int(argv[3]), argv[4])
     elif role == 'owner':

@@ -65,7 +65,45 @@
  * Chunks of one queue must arrive in order and without gaps; the sum of
  * their lengths must equal the length the state declares for that queue.
  * A listening socket's accept queue travels as SOCKMI_A_CHILD nests
- * (repeated, top level), each holding the state attributes of one child.
+ * (repeated, top level), each holding the state attributes of one child,
+ * in accept() order: child i is the i-th SOCKMI_A_CHILD, and its queue
+ * bytes come in chunks with SOCKMI_CHUNK_A_CHILD = i.
+ *
+ * What a state holds depends on SOCKMI_STATE_A_TCP_STATE:
+ *
+ *    TCP_CLOSE (a bound socket): VERSION, TUPLE with a local port and no
+ *        remote end (the local address may be unspecified), V6ONLY,
+ *        SOCKOPTS. Nothing else: no sequence number, TCP option or queue
+ *        attribute, no BACKLOG, no NCHILDREN, no SOCKMI_A_CHILD.
+ *    TCP_LISTEN: the same, plus BACKLOG (the listen() backlog) and
+ *        NCHILDREN, both required; exactly NCHILDREN SOCKMI_A_CHILD nests
+ *        (at most SOCKMI_CHILDREN_MAX) follow. Each child is the complete
+ *        state of a connection that finished its handshake but was not
+ *        accepted: ESTABLISHED or CLOSE_WAIT, the listener's family and
+ *        port, its local address when the listener has one.
+ *    the connected states: everything a connection needs, see enum
+ *        sockmi_state_attr; no BACKLOG, NCHILDREN or children.
+ *
+ * The out-of-order queue. Bytes the peer sent beyond a hole, received and
+ * (with SACK) selectively acknowledged but not yet in sequence, travel as
+ * queue SOCKMI_QUEUE_OFO: OFOQ_LEN bytes, the concatenation of the ranges
+ * of SOCKMI_STATE_A_OFO_RANGES (struct sockmi_ofo_range, at most
+ * SOCKMI_OFO_RANGES_MAX), in ascending sequence order. Each range has at
+ * least one byte, starts after RCV_NXT and after the end of the previous
+ * one (ranges neither overlap nor touch), and the last ends no further
+ * than SOCKMI_OFO_SPAN_MAX past RCV_NXT; their lengths add up to
+ * OFOQ_LEN. A FIN received out of order is SOCKMI_STATE_A_OFO_FIN, its
+ * sequence number: after RCV_NXT, not before the end of the last range.
+ * Neither is allowed once the peer's FIN is in sequence (CLOSE_WAIT,
+ * CLOSING, LAST_ACK). Inconsistencies fail with ERANGE. The importer
+ * queues these bytes out of order again and reports them in its SACK
+ * blocks, so the peer retransmits only the holes.
+ *
+ * Errors of the accept queue: a SOCKMI_A_CHILD for a socket that is not
+ * listening (EINVAL), more of them than NCHILDREN (E2BIG) or fewer
+ * (EINVAL), a child of another state or address (EINVAL), a chunk for a
+ * child that does not exist (EINVAL), a child's queue longer or shorter
+ * than it declares (EMSGSIZE). Each comes with an extack message.
  *
  * Commands
  * --------
@@ -84,15 +122,35 @@
  *    export neither committed nor aborted within net.sockmi.export_timeout
  *    seconds (default 60) is aborted by the kernel. Multicasts
  *    SOCKMI_CMD_EXPORT_NOTIFY with the same attributes plus SOCKMI_A_TO.
- *    Connected states only in this version (ESTABLISHED, CLOSE_WAIT,
- *    FIN_WAIT1, FIN_WAIT2, LAST_ACK, CLOSING); others fail with EOPNOTSUPP.
+ *    Exports connected sockets (ESTABLISHED, CLOSE_WAIT, FIN_WAIT1,
+ *    FIN_WAIT2, LAST_ACK, CLOSING), listening sockets with their accept
+ *    queue, and bound sockets; other states fail with EOPNOTSUPP, a socket
+ *    that is not bound with EINVAL.
+ *
+ *    A listening socket is held on its local address and port for every
+ *    remote end (the packets of its already accepted, established
+ *    connections still pass), so it takes no new connection until COMMIT
+ *    or ABORT: the peers' SYNs are dropped and retransmitted. The children
+ *    of its accept queue that completed their handshake are frozen and
+ *    checkpointed with it (SOCKMI_A_CHILD) and, after the import, accept()
+ *    returns them with their unread bytes. Connections still in SYN_RECV
+ *    stay behind and die with the old listener: when the peer's ACK or
+ *    first data reaches the new one it is answered with a RST (the peer
+ *    sees ECONNRESET). ABORT gives the listener back with its whole queue;
+ *    after COMMIT its accept() fails with EINVAL. A bound socket is not
+ *    held (it receives nothing); after COMMIT its port is free, and the
+ *    imported socket can listen() or connect() from it. A listener's hold
+ *    after COMMIT is removed with SOCKMI_CMD_DEL_FLOW of a tuple without a
+ *    remote end.
  *    The same request as text: sysctl net.sockmi.export="pid=P fd=F [to=A]".
  *
  * SOCKMI_CMD_GET_EXPORT (dump)
  *    Takes SOCKMI_A_ID. Returns the checkpoint of that export: the first
- *    message holds SOCKMI_A_ID, SOCKMI_A_STATE and any SOCKMI_A_CHILD;
- *    further messages hold SOCKMI_A_ID and SOCKMI_A_CHUNK attributes. The
- *    receiver concatenates them into one SOCKMI_CMD_STAGE request.
+ *    message holds SOCKMI_A_ID and SOCKMI_A_STATE; the next ones hold
+ *    SOCKMI_A_ID and the SOCKMI_A_CHILD attributes of a listener, in order,
+ *    as many as fit in each; the last ones SOCKMI_A_ID and SOCKMI_A_CHUNK
+ *    attributes (the socket's, then each child's). The receiver
+ *    concatenates all but SOCKMI_A_ID into one SOCKMI_CMD_STAGE request.
  *
  * SOCKMI_CMD_COMMIT (do)
  *    Takes SOCKMI_A_ID. The held original is destroyed silently (no FIN, no
@@ -145,7 +203,9 @@
  *    SOCKMI_A_FLOW:
  *        SOCKMI_FLOW_A_TUPLE: tuple of the connection as its socket sees
  *                             it: the local address is the exporter's
- *                             (the one the peer talks to) on every host
+ *                             (the one the peer talks to) on every host;
+ *                             without a remote end (HOLD only) the hold
+ *                             of a listening socket
  *        SOCKMI_FLOW_A_ACTION: NLA_U8, enum sockmi_flow_action
  *        SOCKMI_FLOW_A_VIA: address without a port, REDIRECT and ANSWER_AS
  *                           only: the importer's address, where the
@@ -192,6 +252,18 @@
 #define SOCKMI_QUEUE_MAX (16U << 20)
 /* Largest accept queue a listening socket may carry. */
 #define SOCKMI_CHILDREN_MAX 1024
+/* Most ranges of out-of-order data a state may carry. */
+#define SOCKMI_OFO_RANGES_MAX 256
+/* Furthest the out-of-order data may reach past rcv_nxt: the largest
+ * window TCP can advertise (65535 << 14, rounded up).
+ */
+#define SOCKMI_OFO_SPAN_MAX (1U << 30)
+
+/* One range of out-of-order data (SOCKMI_STATE_A_OFO_RANGES). */
+struct sockmi_ofo_range {
+	__u32 seq;	/* sequence number of its first byte */
+	__u32 len;	/* bytes, at least 1 */
+};
 
 enum sockmi_cmd {
 	SOCKMI_CMD_UNSPEC,
@@ -309,7 +381,7 @@ enum sockmi_queue {
 enum sockmi_chunk_attr {
 	SOCKMI_CHUNK_A_UNSPEC,
 	SOCKMI_CHUNK_A_QUEUE,	/* u8, enum sockmi_queue */
-	SOCKMI_CHUNK_A_CHILD,	/* u32 */
+	SOCKMI_CHUNK_A_CHILD,	/* u32, accept-queue child, opt */
 	SOCKMI_CHUNK_A_OFFSET,	/* u32 */
 	SOCKMI_CHUNK_A_DATA,	/* binary, 1..SOCKMI_CHUNK_MAX */
 	__SOCKMI_CHUNK_A_MAX
@@ -351,9 +423,17 @@ enum sockmi_state_attr {
 	SOCKMI_STATE_A_SENDQ_LEN,	/* u32, write_seq - snd_una */
 	SOCKMI_STATE_A_UNSENT_LEN,	/* u32, write_seq - snd_nxt */
 	SOCKMI_STATE_A_OFOQ_LEN,	/* u32, opt */
-	SOCKMI_STATE_A_BACKLOG,		/* u32, listening sockets */
-	SOCKMI_STATE_A_NCHILDREN,	/* u32, listening sockets */
+	SOCKMI_STATE_A_BACKLOG,		/* u32, listening sockets only */
+	SOCKMI_STATE_A_NCHILDREN,	/* u32, listening sockets only, number
+					 * of SOCKMI_A_CHILD
+					 */
 	SOCKMI_STATE_A_SOCKOPTS,	/* nest, enum sockmi_sockopt_attr */
+	SOCKMI_STATE_A_OFO_RANGES,	/* binary, struct sockmi_ofo_range[],
+					 * with OFOQ_LEN only
+					 */
+	SOCKMI_STATE_A_OFO_FIN,		/* u32, sequence number of a FIN
+					 * received out of order, opt
+					 */
 	__SOCKMI_STATE_A_MAX
 };
 #define SOCKMI_STATE_A_MAX (__SOCKMI_STATE_A_MAX - 1)
