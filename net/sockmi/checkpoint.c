@@ -11,6 +11,7 @@
 #include <net/tcp.h>
 
 #include "checkpoint.h"
+#include "compat.h"
 #include "state.h"
 
 void sockmi_tuple_from_sk(const struct sock *sk, struct sockmi_tuple *t)
@@ -340,7 +341,7 @@ int sockmi_checkpoint(struct sock *sk, struct sockmi_state *st)
 		st->options |= SOCKMI_TCPOPT_SACK;
 	if (tp->rx_opt.tstamp_ok) {
 		st->options |= SOCKMI_TCPOPT_TIMESTAMP;
-		st->ts_now = tcp_time_stamp_raw() + tp->tsoffset;
+		st->ts_now = sockmi_tcp_ts_now(tp);
 		st->ts_recent = tp->rx_opt.ts_recent;
 	}
 	st->srtt_us = tp->srtt_us;

@@ -42,6 +42,7 @@
 #include <net/tcp.h>
 
 #include "checkpoint.h"
+#include "compat.h"
 #include "state.h"
 
 /**
@@ -171,7 +172,6 @@ static struct file *sockmi_get_file(pid_t pid, int fd,
 {
 	const struct cred *cred;
 	struct task_struct *task;
-	unsigned int n = fd;
 	struct file *file;
 	bool allowed;
 
@@ -200,11 +200,7 @@ static struct file *sockmi_get_file(pid_t pid, int fd,
 		NL_SET_ERR_MSG(extack, "CAP_SYS_PTRACE over the owner is needed");
 		return ERR_PTR(-EPERM);
 	}
-	rcu_read_lock();
-	file = task_lookup_next_fd_rcu(task, &n);
-	if (file && (n != fd || !get_file_rcu(file)))
-		file = NULL;
-	rcu_read_unlock();
+	file = sockmi_task_fget(task, fd);
 	put_task_struct(task);
 	if (!file) {
 		NL_SET_ERR_MSG(extack, "No such file descriptor in that process");
@@ -387,7 +383,7 @@ static void sockmi_thaw(struct sock *sk)
 	if (sock_flag(sk, SOCK_KEEPOPEN))
 		inet_csk_reset_keepalive_timer(sk, keepalive_time_when(tp));
 	/* Tell the peer where we are; it may have retransmitted meanwhile. */
-	__tcp_send_ack(sk, tp->rcv_nxt);
+	sockmi_tcp_send_ack(sk, tp->rcv_nxt);
 	release_sock(sk);
 }
 

@@ -12,6 +12,7 @@
 #include <net/ipv6.h>
 #include <net/tcp.h>
 
+#include "compat.h"
 #include "sockmi.h"
 #include "state.h"
 
@@ -740,16 +741,16 @@ cancel:
 
 static int sockmi_nl_get_export(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct nlattr **attrs = sockmi_dump_attrs(genl_dumpit_info(cb));
 	struct sockmi_export_dump d = { .skb = skb, .cb = cb };
 	int ret;
 
-	if (SOCKMI_REQUIRE(cb->extack, NULL, info->attrs, SOCKMI_A_ID))
+	if (SOCKMI_REQUIRE(cb->extack, NULL, attrs, SOCKMI_A_ID))
 		return -EINVAL;
 	if (cb->args[0] == SOCKMI_DUMP_DONE)
 		return 0;
 	ret = sockmi_with_export(sock_net(skb->sk),
-				 nla_get_u64(info->attrs[SOCKMI_A_ID]),
+				 nla_get_u64(attrs[SOCKMI_A_ID]),
 				 sockmi_put_export, &d);
 	if (ret == -ENOENT)
 		NL_SET_ERR_MSG(cb->extack, "No export with this id");

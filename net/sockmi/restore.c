@@ -17,6 +17,7 @@
 #include <net/tcp.h>
 
 #include "checkpoint.h"
+#include "compat.h"
 #include "state.h"
 
 /* Repair-mode queue refills go in pieces an skb can hold. */
@@ -97,8 +98,8 @@ static void sockmi_prepare_fill(struct sock *sk, const struct sockmi_state *st)
 	lock_sock(sk);
 	dst = __sk_dst_get(sk);
 	if (dst)
-		tcp_sync_mss(sk, dst_mtu(dst));
-	tcp_initialize_rcv_mss(sk);
+		sockmi_tcp_sync_mss(sk, dst_mtu(dst));
+	sockmi_tcp_init_rcv_mss(sk);
 	if (sk->sk_rcvbuf < recv)
 		WRITE_ONCE(sk->sk_rcvbuf, recv);
 	if (sk->sk_sndbuf < send)

@@ -9,6 +9,7 @@
 #include <linux/sysctl.h>
 #include <net/ipv6.h>
 
+#include "compat.h"
 #include "sockmi.h"
 
 static int sockmi_len_max = SOCKMI_LIMIT_MAX_LEN;
@@ -73,8 +74,9 @@ int sockmi_parse_export(char *buf, struct sockmi_export_req *req)
 EXPORT_SYMBOL_GPL(sockmi_parse_export);
 
 /* Writing net.sockmi.export exports a socket, as SOCKMI_CMD_EXPORT does. */
-static int sockmi_sysctl_export(struct ctl_table *table, int write,
-				void *buffer, size_t *lenp, loff_t *ppos)
+static int sockmi_sysctl_export(SOCKMI_CTL_TABLE_CONST struct ctl_table *table,
+				int write, void *buffer, size_t *lenp,
+				loff_t *ppos)
 {
 	struct sockmi_net *sn = table->data;
 	struct sockmi_export_req req;
@@ -139,7 +141,7 @@ static const struct ctl_table sockmi_sysctl_template[] = {
 		.mode = 0200,
 		.proc_handler = sockmi_sysctl_export,
 	},
-	{ }
+	{ }	/* the sentinel 6.1 needs; not counted on 6.6 and later */
 };
 
 int sockmi_sysctl_init(struct sockmi_net *sn)
@@ -158,7 +160,8 @@ int sockmi_sysctl_init(struct sockmi_net *sn)
 	table[i++].data = &sn->export_timeout;
 	table[i].data = sn;
 
-	sn->sysctl = register_net_sysctl(sn->net, "net/sockmi", table);
+	sn->sysctl = sockmi_register_net_sysctl(sn->net, "net/sockmi", table,
+						ARRAY_SIZE(sockmi_sysctl_template) - 1);
 	if (!sn->sysctl) {
 		kfree(table);
 		return -ENOMEM;
@@ -168,7 +171,7 @@ int sockmi_sysctl_init(struct sockmi_net *sn)
 
 void sockmi_sysctl_exit(struct sockmi_net *sn)
 {
-	struct ctl_table *table = sn->sysctl->ctl_table_arg;
+	const struct ctl_table *table = sn->sysctl->ctl_table_arg;
 
 	unregister_net_sysctl_table(sn->sysctl);
 	kfree(table);
