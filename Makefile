@@ -5,6 +5,8 @@
 #   make                 modules (W=1) and userland
 #   make KDIR=/path      build the modules against another kernel tree
 #   make check           the whole test suite inside QEMU (see tests/check)
+#   make check-6.12      the same on Debian 13's 6.12 kernel, fetched once
+#                        into a cache (docs/kernel-6.12.md)
 #   make bench           the benchmarks inside QEMU: a Markdown table, and
 #                        bench-out/bench.json (see tests/bench/bench.sh)
 #   make vm-shell        a root shell in the test VM with the build loadable
@@ -30,7 +32,8 @@ INSTALL_MOD_DIR ?= updates/sockmi
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
 .PHONY: all modules userland check check-build modules_install install \
-	headers_install clean deps vm-shell demo help bench lint fuzz check-debug
+	headers_install clean deps vm-shell demo help bench lint fuzz check-debug \
+	build-6.12 check-6.12
 
 all: modules userland
 
@@ -62,7 +65,18 @@ check-build:
 	$(MAKE) -C tests/vm/warn_test KDIR=$(VM_KDIR)
 
 check: check-build
-	KVER=$(VM_KVER) tests/check
+	KVER=$(VM_KVER) KDIR=$(VM_KDIR) tests/check
+
+# Debian 13's 6.12: tests/vm/kernel-6.12 downloads and unpacks it once in
+# its cache (nothing is installed), then the same build and suite.
+K612 = tests/vm/kernel-6.12
+build-6.12:
+	$(K612) fetch >/dev/null
+	$(MAKE) check-build VM_KVER=$$($(K612) kver) VM_KDIR=$$($(K612) kdir)
+
+check-6.12:
+	$(K612) fetch >/dev/null
+	$(MAKE) check VM_KVER=$$($(K612) kver) VM_KDIR=$$($(K612) kdir)
 
 # Tools built here, run in one VM boot; the table on stdout, the JSON in
 # bench-out/ (BENCH_OUT is the guest's path, the tree is shared).
