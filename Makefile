@@ -14,6 +14,7 @@
 #   make demo            live migration of a download's server, A->B->C->A
 #   make install         modules_install + userland + headers, DESTDIR-aware
 #   make lint            checkpatch, W=1 + sparse, cppcheck (tests/lint/run)
+#   make lint-6.12       the same against Debian 13's 6.12 headers
 #   make fuzz            libFuzzer harnesses + netlink fuzzer in the VM
 #   make check-debug     the netns suite on the KASAN/lockdep/kmemleak kernel
 
@@ -33,7 +34,7 @@ KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
 .PHONY: all modules userland check check-build modules_install install \
 	headers_install clean deps vm-shell demo help bench lint fuzz check-debug \
-	build-6.12 check-6.12
+	build-6.12 check-6.12 lint-6.12
 
 all: modules userland
 
@@ -98,6 +99,11 @@ deps:
 # Static analysis; about a minute, so not part of make check.
 lint:
 	KDIR=$(VM_KDIR) tests/lint/run
+
+# The same with the modules built (W=1, sparse) against 6.12's headers.
+lint-6.12:
+	$(K612) fetch >/dev/null
+	KDIR=$$($(K612) kdir) tests/lint/run
 
 # docs/fuzzing.md: FUZZ_TIME seconds per parser, then FUZZ_NL_ITER
 # netlink messages inside the VM around live connections.
