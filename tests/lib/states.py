@@ -344,7 +344,7 @@ def lowner(addr, port, d, kind):
     if kind == 'listen':
         ls.listen(8)
     touch(d, 'owner', json.dumps({'pid': os.getpid(), 'fd': ls.fileno()}))
-    wait_path(os.path.join(d, 'decided'), tries=4000)
+    wait_path(os.path.join(d, 'decided'), limit=200)
     what = open(os.path.join(d, 'decided')).read().strip()
     if what == 'aborted':
         if kind == 'listen':
