@@ -116,6 +116,19 @@ static int sockmi_copy_queue(struct sock *sk, struct sockmi_state *st,
 	return ret;
 }
 
+/* The TSval the restored socket starts from: the clock's, or, if later,
+ * the departure time of what was sent last. Paced segments leave stamped
+ * with their earliest departure time (tcp_wstamp_ns), which can be ahead of
+ * the clock by a good part of a window; the peer must never see a TSval go
+ * back across the move.
+ */
+static u32 sockmi_ts_now(const struct tcp_sock *tp)
+{
+	u64 ns = max_t(u64, tcp_clock_ns(), tp->tcp_wstamp_ns);
+
+	return sockmi_tcp_ts_at(tp, ns);
+}
+
 /* The data of an out-of-order skb, without its FIN. */
 static u32 sockmi_ofo_end(const struct sk_buff *skb)
 {
@@ -341,7 +354,7 @@ int sockmi_checkpoint(struct sock *sk, struct sockmi_state *st)
 		st->options |= SOCKMI_TCPOPT_SACK;
 	if (tp->rx_opt.tstamp_ok) {
 		st->options |= SOCKMI_TCPOPT_TIMESTAMP;
-		st->ts_now = sockmi_tcp_ts_now(tp);
+		st->ts_now = sockmi_ts_now(tp);
 		st->ts_recent = tp->rx_opt.ts_recent;
 	}
 	st->srtt_us = tp->srtt_us;

@@ -122,8 +122,9 @@ static inline void sockmi_tcp_init_rcv_mss(struct sock *sk)
 }
 
 /**
- * sockmi_tcp_ts_now - the TSval @tp would send now, as TCP_TIMESTAMP gives it
+ * sockmi_tcp_ts_at - the TSval of @tp at clock time @ns, as TCP_TIMESTAMP has it
  * @tp: the socket, locked
+ * @ns: a tcp_clock_ns() time
  *
  * 6.7 added microsecond timestamps (tp->tcp_usec_ts, chosen per route):
  * TCP_TIMESTAMP then carries the unit in its low bit (1: usec), and setting
@@ -132,15 +133,15 @@ static inline void sockmi_tcp_init_rcv_mss(struct sock *sk)
  * not go back; 6.1 (millisecond clock only) rounds the same way so that a
  * checkpoint it made reads as milliseconds on 6.12.
  */
-static inline u32 sockmi_tcp_ts_now(const struct tcp_sock *tp)
+static inline u32 sockmi_tcp_ts_at(const struct tcp_sock *tp, u64 ns)
 {
 	u32 usec = 0, ts;
 
 #if SOCKMI_KERNEL_AT_LEAST(6, 7)
 	usec = tp->tcp_usec_ts;
-	ts = tcp_clock_ts(usec) + READ_ONCE(tp->tsoffset);
+	ts = tcp_ns_to_ts(usec, ns) + READ_ONCE(tp->tsoffset);
 #else
-	ts = tcp_time_stamp_raw() + READ_ONCE(tp->tsoffset);
+	ts = tcp_ns_to_ts(ns) + READ_ONCE(tp->tsoffset);
 #endif
 	return ts + ((ts & 1) ^ usec);
 }

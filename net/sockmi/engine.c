@@ -387,12 +387,13 @@ static void sockmi_thaw(struct sock *sk)
 	release_sock(sk);
 }
 
-/* Put a listener's detached accept queue back, in its order. */
-static void sockmi_requeue(struct sock *sk, struct sockmi_export *ex)
+/* Put a listener's detached accept queue back, in its order; under the
+ * listener's lock.
+ */
+static void __sockmi_requeue(struct sock *sk, struct sockmi_export *ex)
 {
 	struct request_sock *req, *next;
 
-	lock_sock(sk);
 	for (req = ex->reqs; req; req = next) {
 		next = req->dl_next;
 		local_bh_disable();
@@ -402,6 +403,12 @@ static void sockmi_requeue(struct sock *sk, struct sockmi_export *ex)
 		local_bh_enable();
 	}
 	ex->reqs = NULL;
+}
+
+static void sockmi_requeue(struct sock *sk, struct sockmi_export *ex)
+{
+	lock_sock(sk);
+	__sockmi_requeue(sk, ex);
 	release_sock(sk);
 	/* Wake whoever waits in accept() or poll(). */
 	sk->sk_data_ready(sk);
@@ -434,26 +441,31 @@ static void sockmi_export_thaw(struct sockmi_export *ex)
  * is; accept() on a listener fails with EINVAL; closing it sends nothing.
  * Its port is released at once.
  */
-static void sockmi_silence(struct sock *sk)
+static void __sockmi_silence(struct sock *sk)
 {
-	lock_sock(sk);
 	tcp_disconnect(sk, 0);	/* in repair mode: no RST */
 	if (inet_csk(sk)->icsk_bind_hash)
 		inet_put_port(sk);
-	release_sock(sk);
-	sk_error_report(sk);
 }
 
 /* A listener's frozen children go back to its queue and die with it, as
- * silently as it does (they are in repair mode).
+ * silently as it does (they are in repair mode). Under the socket's lock.
  */
+static void __sockmi_export_silence(struct sock *sk, struct sockmi_export *ex)
+{
+	if (ex->reqs)
+		__sockmi_requeue(sk, ex);
+	__sockmi_silence(sk);
+}
+
 static void sockmi_export_silence(struct sockmi_export *ex)
 {
 	struct sock *sk = sock_from_file(ex->file)->sk;
 
-	if (ex->reqs)
-		sockmi_requeue(sk, ex);
-	sockmi_silence(sk);
+	lock_sock(sk);
+	__sockmi_export_silence(sk, ex);
+	release_sock(sk);
+	sk_error_report(sk);
 }
 
 static bool sockmi_addr_is_local(struct net *net, u16 family,
@@ -645,20 +657,42 @@ static struct sockmi_export *sockmi_take_export(struct sockmi_net *sn, u64 id,
  * host's TCP, which has no socket for them any more and would reset the
  * connection, until the redirection replaces it (SOCKMI_CMD_DEL_FLOW).
  */
+/* The owner keeps its descriptor while the socket is frozen, and a few calls
+ * still change it: listen() or connect() on a bound socket, shutdown() on a
+ * connected one. Its checkpoint is then out of date: such an export is not
+ * committed, only aborted (which gives the owner what it made). Checked and
+ * silenced under one hold of the socket's lock.
+ */
 int sockmi_commit(struct net *net, u64 id, struct netlink_ext_ack *extack)
 {
 	struct sockmi_net *sn = sockmi_net(net);
 	struct sockmi_export *ex;
+	struct sockmi_entry *e;
+	struct sock *sk;
 
 	mutex_lock(&sn->lock);
-	ex = sockmi_take_export(sn, id, extack);
-	if (ex) {
-		sockmi_export_silence(ex);
-		sockmi_stat_inc(sn, SOCKMI_STATS_A_COMMITS);
-	}
-	mutex_unlock(&sn->lock);
-	if (!ex)
+	e = sockmi_find(sn, id, true);
+	if (!e) {
+		mutex_unlock(&sn->lock);
+		NL_SET_ERR_MSG(extack, "No export with this id");
 		return -ENOENT;
+	}
+	ex = container_of(e, struct sockmi_export, e);
+	sk = sock_from_file(ex->file)->sk;
+	lock_sock(sk);
+	if (sk->sk_state != ex->e.tcp_state) {
+		release_sock(sk);
+		mutex_unlock(&sn->lock);
+		NL_SET_ERR_MSG(extack,
+			       "The owner changed the socket after its checkpoint: abort the export");
+		return -ESTALE;
+	}
+	sockmi_unlink(sn, e);
+	__sockmi_export_silence(sk, ex);
+	release_sock(sk);
+	sk_error_report(sk);
+	sockmi_stat_inc(sn, SOCKMI_STATS_A_COMMITS);
+	mutex_unlock(&sn->lock);
 	sockmi_notify(net, SOCKMI_CMD_COMMIT_NOTIFY, &ex->e, NULL);
 	sockmi_export_free(ex);
 	return 0;

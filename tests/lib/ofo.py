@@ -7,8 +7,8 @@
                                  DIR/done appears
   ofo.py peer HOST PORT DIR      connect; send block 0, the hole (block 1,
                                  the only bytes with MARK, which a firewall
-                                 drops) and blocks 2 and 3 as separate
-                                 segments; touch DIR/sent; when DIR/go
+                                 drops) and blocks 2 and 3 after it, in
+                                 their own segments; touch DIR/sent; when DIR/go
                                  appears, send the rest and shut down the
                                  sending side; then read the server's reply
                                  to its end and verify it
@@ -104,10 +104,15 @@ def peer(host, port, d):
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.connect((host, port))
-    # One segment each, apart in time, so that none is merged with another.
-    for i in range(4):
+    # Blocks 0 and 1 in segments of their own, a little apart so that no
+    # write is merged with the next (blocks 2 and 3 may be). All within the
+    # first RTO: once it fires, cwnd is 1 and the retransmitted (dropped)
+    # hole would hold back blocks 2 and 3.
+    for i in range(2):
         s.sendall(data[i * BLOCK:(i + 1) * BLOCK])
-        time.sleep(0.5)
+        time.sleep(0.05)
+    s.sendall(data[2 * BLOCK:4 * BLOCK])
+    time.sleep(0.5)
     touch(os.path.join(d, 'sent'))
     wait_path(os.path.join(d, 'go'))
     s.sendall(data[4 * BLOCK:])

@@ -344,8 +344,17 @@ def lowner(addr, port, d, kind):
     if kind == 'listen':
         ls.listen(8)
     touch(d, 'owner', json.dumps({'pid': os.getpid(), 'fd': ls.fileno()}))
-    wait_path(os.path.join(d, 'decided'), tries=4000)
+    wait_path(os.path.join(d, 'decided'), limit=200)
     what = open(os.path.join(d, 'decided')).read().strip()
+    if what == 'stale' and kind == 'bound':
+        # Listen while frozen: the checkpoint (a bound socket) is then out
+        # of date and must not be committed; aborted, this listener is ours.
+        ls.listen(1)
+        touch(d, 'listened')
+        wait_path(os.path.join(d, 'go'), limit=200)
+        serve(ls, 1)
+        print('lowner: served after the stale export was aborted')
+        return
     if what == 'aborted':
         if kind == 'listen':
             serve(ls, int(open(os.path.join(d, 'n')).read()))

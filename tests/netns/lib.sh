@@ -170,8 +170,11 @@ modules_load() {
 	# xt_SOCKMI links against nf_conntrack (selective cleanup); insmod
 	# does not resolve dependencies.
 	modprobe -a x_tables nf_conntrack
+	# Files run in parallel may race to load them: one insmod's EEXIST is
+	# fine when the module is there afterwards.
 	for m in "${MODULES[@]}"; do
-		[[ -d /sys/module/$(basename "$m" .ko) ]] || insmod "$REPO/$m"
+		[[ -d /sys/module/$(basename "$m" .ko) ]] || insmod "$REPO/$m" ||
+			[[ -d /sys/module/$(basename "$m" .ko) ]]
 	done
 }
 

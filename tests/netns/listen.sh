@@ -189,6 +189,30 @@ nothing_left "bound abort" A
 [[ $T_FAILED -eq 0 ]] || sed 's/^/#   /' "$d"/*.log
 rm -rf "$d"
 
+# The owner listen()s on its bound socket while it is exported: COMMIT is
+# refused (the checkpoint is out of date), ABORT gives it the listener.
+port=$((port + 1))
+d=$(mktemp -d)
+n A python3 "$S" lowner "$(ip4 A)" $port "$d" bound >"$d/owner.log" 2>&1 &
+own=$!
+wait_long test -e "$d/owner"
+n peer python3 "$S" lpeer "$(ip4 A)" $port 0 "$d" >"$d/peer.log" 2>&1 &
+peer=$!
+id=$(n A python3 "$T" export "$(owner_get "$d" pid)" "$(owner_get "$d" fd)" 2>&1) || true
+expect "stale: exported" "$id" "[0-9]*"
+echo stale >"$d/decided"
+check "stale: the owner listen()s on the frozen socket" wait_long test -e "$d/listened"
+out=$(n A python3 "$T" commit "$id" 2>&1) || true
+expect "stale: COMMIT refused, the checkpoint is out of date" "$out" \
+	"*ESTALE*changed the socket after its checkpoint*"
+check "stale: ABORT" n A python3 "$T" abort "$id"
+touch "$d/go"
+check_wait "stale: the owner served on its listener" $own
+check_wait "stale: the peer verified every byte" $peer
+nothing_left stale A
+[[ $T_FAILED -eq 0 ]] || sed 's/^/#   /' "$d"/*.log
+rm -rf "$d"
+
 # Malformed listening and bound states: each refused with its errno and
 # message, nothing built, nothing held, nothing staged.
 LT="SOCKMI_TUPLE_A_FAMILY=u16:2,SOCKMI_TUPLE_A_LOCAL_ADDR=ip:10.77.0.2,SOCKMI_TUPLE_A_LOCAL_PORT=u16:7300"

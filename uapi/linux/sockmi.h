@@ -161,6 +161,9 @@
  *    replaces the hold atomically with the redirection (entered before the
  *    commit, removed again if the commit fails) and deletes the conntrack
  *    entries. ANSWER_AS is refused (it is the importer's, NEW_FLOW).
+ *    ESTALE if the owner changed the frozen socket's state after the
+ *    checkpoint (listen() or connect() on a bound socket, shutdown() on a
+ *    connected one): the export stays, to be aborted.
  *    Multicasts SOCKMI_CMD_COMMIT_NOTIFY.
  *
  * SOCKMI_CMD_ABORT (do)

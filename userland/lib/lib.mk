@@ -67,7 +67,7 @@ lib-all: $(LIB_SO) $(LIB_A) $(LIB_EXAMPLES)
 
 # sockmictl calls the library (import_socket(), the EXPORT request).
 sockmictl/sockmictl: $(LIB_OBJS)
-$(TESTS): $(LIB_OBJS)
+$(UNIT_TESTS): $(LIB_OBJS)
 $(SOCKMICTL_OBJS) $(TEST_OBJS): SOCKMI_CPPFLAGS += -Ilib
 
 # What the host can check without the kernel modules: the library's
