@@ -58,7 +58,9 @@ want() { [[ " $CASES " == *" $1 "* ]]; }
 took() { echo "# $TEST_NAME: $1 took $((SECONDS - START)) s"; START=$SECONDS; }
 START=$SECONDS
 
-json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+# json FILE KEY: a number from the JSON an owner wrote (no Python: it
+# starts slowly under emulation).
+json() { sed "s/.*\"$2\": \([0-9]*\).*/\1/" "$1"; }
 svc() { if [[ $1 == 6 ]]; then echo fd77::100; else echo 10.77.0.100; fi; }
 own() { if [[ $1 == 6 ]]; then ip6 A; else ip4 A; fi; }
 ipt() { if [[ $1 == 6 ]]; then echo ip6tables; else echo iptables; fi; }
@@ -114,10 +116,18 @@ wire_checks() {
 	expect "$what: the peer's FIN only after its last byte" \
 		"$(awk -F, -v p="$port" '$1 != p && $7 == 1 { print $8 }' "$c" | sort -u | tr '\n' ' ')" \
 		"$(($5 + 2)) "
+	# veth may deliver two segments out of their order (per-CPU backlogs):
+	# a segment is wrong only if its TSval is below one already seen while
+	# it is not older (in ACK and in sequence) than the segment that
+	# carried that TSval.
 	back=$(awk -F, -v p="$port" '$1 == p && $9 != "" {
-		if (seen && $9 + 0 < last)
-			printf "frame %d: %s after frame %d: %s\n", NR, $0, lastnr, lastline
-		last = $9 + 0; seen = 1; lastnr = NR; lastline = $0
+		if (seen && $9 + 0 < max && $4 + 0 >= mack && $8 + 0 >= mnxt &&
+		    ($4 + 0 > mack || $8 + 0 > mnxt))
+			printf "frame %d: %s after frame %d: %s\n", NR, $0, mnr, mline
+		if (!seen || $9 + 0 >= max) {
+			max = $9 + 0; mack = $4 + 0; mnxt = $8 + 0; mnr = NR; mline = $0
+		}
+		seen = 1
 	}' "$c" | head -n 3)
 	expect "$what: the server's TSval never goes back" "$back" ""
 }
@@ -165,8 +175,8 @@ pingpong() {
 if want 1; then
 	pingpong v4-100-moves 4 7401 100 3000000 "ws=7,sack,ts ws=7,sack,ts"
 	took "v4-100-moves"
-	pingpong v6-20-moves 6 7402 20 1000000 "ws=7,sack,ts ws=7,sack,ts"
-	took "v6-20-moves"
+	pingpong v6-10-moves 6 7402 10 500000 "ws=7,sack,ts ws=7,sack,ts"
+	took "v6-10-moves"
 fi
 
 # 2. partial FAMILY PORT
@@ -339,11 +349,11 @@ frozen() {
 	[[ $fam == 4 ]] || plen=64 nodad=(nodad)
 	cap_start "$d/cap.pcapng" "$port"
 	local capall=$CAP
-	n A timeout "$TMO" python3 "$T" serve "$port" "$d/s" 600000 --rate 40000 \
+	n A timeout "$TMO" python3 "$T" serve "$port" "$d/s" 300000 --rate 100000 \
 		"${v6[@]}" >"$d/serve.log" 2>&1 &
 	srv=$!
 	wait_for listening A "$port"
-	n peer timeout "$TMO" python3 "$T" peer "$addr" "$port" 600000 --rate 40000 \
+	n peer timeout "$TMO" python3 "$T" peer "$addr" "$port" 300000 --rate 100000 \
 		--release "$d/go" >"$d/peer.log" 2>&1 &
 	peer=$!
 	check "$what: the server accepted" wait_for test -e "$d/s.owner"
@@ -351,6 +361,9 @@ frozen() {
 	id=$(n A python3 "$T" export "$(json "$d/s.owner" pid)" "$(json "$d/s.owner" fd)" 2>&1) || true
 	expect "$what: exported (frozen) on A" "$id" "[0-9]*"
 	cap_start "$d/freeze.pcapng" "$port"
+	# The peer kept its last byte back until now: it sends it to the
+	# frozen socket.
+	touch "$d/go"
 	peer_resent() { n peer ss -Htin "dport = :$port" | grep -q bytes_retrans; }
 	check "$what: the peer sent to the frozen socket and resent" wait_for peer_resent
 	cap_stop "$d/freeze.pcapng" "$d/freeze.txt" absolute
@@ -373,15 +386,14 @@ frozen() {
 	n B ip addr add "$addr/$plen" dev eth0 "${nodad[@]}"
 	n peer ip neigh flush dev eth0
 	check "$what: activate on B" n B python3 "$T" activate "$sid"
-	n B timeout "$TMO" python3 "$T" resume "$d/s" 600000 >"$d/resume.log" 2>&1 &
+	n B timeout "$TMO" python3 "$T" resume "$d/s" 300000 >"$d/resume.log" 2>&1 &
 	res=$!
-	touch "$d/go"
 	check_wait "$what: B read every byte once, in order, and finished" $res
 	check_wait "$what: the peer verified every byte both ways" $peer
 	check_wait "$what: the old owner saw its socket go" $srv
 	CAP=$capall
 	cap_stop "$d/cap.pcapng" "$d/cap.txt"
-	wire_checks "$what" "$d/cap.txt" "$port" 600000 600000
+	wire_checks "$what" "$d/cap.txt" "$port" 300000 300000
 	if [[ $fam == 4 ]]; then
 		lt="$addr:$port" rt="$(ip4 peer):$pport"
 	else
