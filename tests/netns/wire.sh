@@ -216,6 +216,8 @@ partial() {
 	check_wait "$what: the importer read the peer's bytes and replied" $imp
 	check_wait "$what: the peer got every byte once, in order" $peer
 	check_wait "$what: the old owner ended" $srv
+	expect "$what: exported with the chunks before the hole acknowledged" \
+		"$(cat "$d/owner.log")" "*exported with 300 of 1000 bytes acknowledged*"
 	n A sysctl -qw net.ipv4.tcp_autocorking=1
 	c=$d/cap.txt
 	cap_stop "$d/cap.pcapng" "$c"
