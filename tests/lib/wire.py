@@ -61,7 +61,7 @@ SRV_SALT, PEER_SALT = 0xa5, 0x5a   # as sockmi_test.py serve / peer
 SO_RCVBUFFORCE = 33
 TCPI_OPTIONS, TCPI_WSCALE = 5, 6
 TCPI_BYTES_ACKED, TCPI_BYTES_RECEIVED = 120, 128
-TCPI_BACKOFF = 4
+TCPI_BACKOFF, TCPI_TOTAL_RETRANS, TCPI_BYTES_RETRANS = 4, 100, 208
 
 # Chunk 3 holds the marker: the first bytes the peer does not get.
 CHUNK, CHUNKS, HOLE, MARK_OFF, MARK_LEN = 100, 10, 300, 350, 32
@@ -253,12 +253,20 @@ def partial_owner(port, addr, d, v6):
     wait_path(os.path.join(d, 'send'))
     for i in range(CHUNKS):
         s.send(pattern(i * CHUNK, CHUNK, SRV_SALT))
-    # Wait until the retransmission timer backed off twice: the collapsed
-    # retransmission went out, and the next one is far enough away.
+    # Wait until a retransmission carried more than one chunk (the first
+    # chunks collapsed in one segment: possible once the peer has read the
+    # ones it got, which frees their data) and the timer backed off twice,
+    # so that the next retransmission is far away.
     end = time.monotonic() + 120
-    while tcp_info(s)[TCPI_BACKOFF] < 2:
+    while True:
+        i = tcp_info(s)
+        count = struct.unpack_from('=I', i, TCPI_TOTAL_RETRANS)[0]
+        nbytes = struct.unpack_from('=Q', i, TCPI_BYTES_RETRANS)[0]
+        if i[TCPI_BACKOFF] >= 2 and nbytes > CHUNK * count:
+            break
         if time.monotonic() > end:
-            raise TimeoutError('no retransmission')
+            raise TimeoutError('no collapsed retransmission: %d bytes in %d'
+                               % (nbytes, count))
         time.sleep(0.02)
     touch(d, 'retransmitted')
     f = Family()
