@@ -25,7 +25,8 @@
 #      namespace fails with EADDRNOTAVAIL and its message, both connections
 #      keep working;
 #   6. the peer's segments reaching a frozen socket are neither acknowledged
-#      (capture while frozen) nor lost (the importer on B reads them).
+#      (capture while frozen) nor lost (the importer on B reads them); IPv4
+#      only, for time.
 # Zero windows both ways are tests/netns/states.sh's "est" case.
 source "$(dirname "$0")/lib.sh"
 
@@ -273,19 +274,19 @@ fi
 # 4. Options off at the peer, extreme window scales.
 if want 4; then
 	n peer sysctl -qw net.ipv4.tcp_timestamps=0
-	pingpong v4-timestamps-off 4 7431 5 400000 "ws=7,sack ws=7,sack"
+	pingpong v4-timestamps-off 4 7431 2 150000 "ws=7,sack ws=7,sack"
 	n peer sysctl -qw net.ipv4.tcp_timestamps=1
 	n peer sysctl -qw net.ipv4.tcp_sack=0
-	pingpong v4-sack-off 4 7432 5 400000 "ws=7,ts ws=7,ts"
+	pingpong v4-sack-off 4 7432 2 150000 "ws=7,ts ws=7,ts"
 	n peer sysctl -qw net.ipv4.tcp_sack=1
 	n peer sysctl -qw net.ipv4.tcp_window_scaling=0
-	pingpong v6-window-scaling-off 6 7433 5 400000 "sack,ts sack,ts"
+	pingpong v6-window-scaling-off 6 7433 2 150000 "sack,ts sack,ts"
 	n peer sysctl -qw net.ipv4.tcp_window_scaling=1
-	pingpong v4-wscale-0 4 7434 5 400000 "ws=7,sack,ts ws=0,sack,ts" --rcvbuf 16384
+	pingpong v4-wscale-0 4 7434 2 150000 "ws=7,sack,ts ws=0,sack,ts" --rcvbuf 60000
 	rmem=$(n A sysctl -n net.ipv4.tcp_rmem)
 	n A sysctl -qw net.ipv4.tcp_rmem="4096 131072 1073741824"
 	n peer sysctl -qw net.ipv4.tcp_rmem="4096 131072 1073741824"
-	pingpong v4-wscale-14 4 7435 5 400000 "ws=14,sack,ts ws=14,sack,ts"
+	pingpong v4-wscale-14 4 7435 2 150000 "ws=14,sack,ts ws=14,sack,ts"
 	n A sysctl -qw net.ipv4.tcp_rmem="$rmem"
 	n peer sysctl -qw net.ipv4.tcp_rmem="$rmem"
 	took "options"
@@ -300,11 +301,11 @@ conflict() {
 	mkdir -p "$d"
 	addr=$(svc "$fam")
 	peeraddr=$(if [[ $fam == 6 ]]; then ip6 peer; else ip4 peer; fi)
-	n A timeout "$TMO" python3 "$T" serve "$port" "$d/s" 600000 --rate 100000 \
+	n A timeout "$TMO" python3 "$T" serve "$port" "$d/s" 200000 --rate 100000 \
 		"${v6[@]}" >"$d/serve.log" 2>&1 &
 	srv=$!
 	wait_for listening A "$port"
-	n peer timeout "$TMO" python3 "$T" peer "$addr" "$port" 600000 --rate 100000 \
+	n peer timeout "$TMO" python3 "$T" peer "$addr" "$port" 200000 --rate 100000 \
 		--release "$d/go" >"$d/peer.log" 2>&1 &
 	peer=$!
 	check "$what: the server accepted" wait_for test -e "$d/s.owner"
@@ -362,6 +363,13 @@ frozen() {
 	pport=$(json "$d/s.owner" port)
 	id=$(n A python3 "$T" export "$(json "$d/s.owner" pid)" "$(json "$d/s.owner" fd)" 2>&1) || true
 	expect "$what: exported (frozen) on A" "$id" "[0-9]*"
+	# Checkpoint fetched and staged first: the peer, once it has sent to
+	# the frozen socket, backs off its retransmissions; the move then
+	# takes only the commit and the activation.
+	check "$what: checkpoint fetched" n A python3 "$T" fetch "$id" "$d/ckpt"
+	nxt=$(python3 "$W" rcvnxt "$d/ckpt")
+	sid=$(n B python3 "$T" stage "$d/ckpt" --pending 2>&1) || true
+	expect "$what: staged on B, pending" "$sid" "[0-9]*"
 	cap_start "$d/freeze.pcapng" "$port"
 	# The peer kept its last byte back until now: it sends it to the
 	# frozen socket.
@@ -369,8 +377,6 @@ frozen() {
 	peer_resent() { n peer ss -Htin "dport = :$port" | grep -q bytes_retrans; }
 	check "$what: the peer sent to the frozen socket and resent" wait_for peer_resent
 	cap_stop "$d/freeze.pcapng" "$d/freeze.txt" absolute
-	check "$what: checkpoint fetched" n A python3 "$T" fetch "$id" "$d/ckpt"
-	nxt=$(python3 "$W" rcvnxt "$d/ckpt")
 	fc=$d/freeze.txt
 	# Sequence space wraps: differences modulo 2^32, signed.
 	expect "$what: while frozen, peer segments beyond the checkpoint's rcv_nxt" \
@@ -381,8 +387,6 @@ frozen() {
 		"$(awk -F, -v p="$port" -v n="$nxt" '$1 == p && $4 != "" {
 			d = ($4 - n) % 4294967296; if (d < 0) d += 4294967296
 			if (d > 0 && d < 2147483648) c++ } END { print c + 0 }' "$fc")" 0
-	sid=$(n B python3 "$T" stage "$d/ckpt" --pending 2>&1) || true
-	expect "$what: staged on B, pending" "$sid" "[0-9]*"
 	check "$what: commit on A" n A python3 "$T" commit "$id"
 	n A ip addr del "$addr/$plen" dev eth0
 	n B ip addr add "$addr/$plen" dev eth0 "${nodad[@]}"
@@ -409,7 +413,6 @@ frozen() {
 
 if want 6; then
 	frozen 4 7451
-	frozen 6 7452
 	took "frozen"
 fi
 
