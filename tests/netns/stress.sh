@@ -1,0 +1,161 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Load and faults: many migrations of live streams over lossy links.
+#
+#   peer (10.77.0.1) ---+
+#   A    (10.77.0.2) ---+--- br0     every link: netem delay 10ms,
+#        (+ 10.77.0.100, moving)     reorder 25% 50%, loss 5%, on both
+#   B    (10.77.0.3) ---+            ends (eth0 and the bridge port)
+#
+# The peer streams a verified pattern both ways on ten connections to A:
+# four are handed between two processes of A (export to A's own address),
+# four move A -> B -> A with both hosts keeping their addresses (REDIRECT on
+# A, ANSWER_AS on B, "-t raw -A PREROUTING -j SOCKMI" on both), two move
+# A -> B -> A with the service address (IP takeover). tests/lib/stress.py
+# moves them one after the other until STRESS_MIGRATIONS (default 150;
+# `make stress`: 1,000) migrations are done, brings everything home, ends
+# the streams and compares, for each connection, what each side sent with
+# what the other verified.
+#
+# Before and after, the leaks a migration could cause:
+#   per host (exact, other tests running beside do not matter): nothing
+#   staged, exporting or held, no flow; sockets in use ("sockets: used",
+#   TCP inuse) back to the baseline; TCP TIME_WAIT only on the peer, at
+#   most one per connection; conntrack: no live entry left, at most one
+#   closed entry per connection;
+#   kernel-wide, once the namespaces are gone (only when no other test
+#   runs, else skipped: `make stress` runs this file alone): TCP sockets
+#   allocated, the TCP, sock_inode_cache and tw_sock_TCP slabs, TCP
+#   memory pages, within max(64, M/4) -- one leaked socket per migration
+#   would be M -- and unreclaimable slab memory within 16 MB.
+# No timing is asserted.
+source "$(dirname "$0")/lib.sh"
+
+need python3 tc conntrack iptables
+
+XTABLES_LIBDIR="$REPO/userland/iptables:$(pkg-config --variable=xtlibdir xtables 2>/dev/null ||
+	echo /usr/lib/x86_64-linux-gnu/xtables)"
+export XTABLES_LIBDIR
+S="$REPO/tests/lib/stress.py"
+M=${STRESS_MIGRATIONS:-150}
+NETEM=${STRESS_NETEM:-delay 10ms reorder 25% 50% loss 5%}
+RATE=${STRESS_RATE:-8000}
+TMO=${STRESS_TIMEOUT:-3000}
+CONNS=10
+tmp=$(mktemp -d)
+if ! modprobe sch_netem 2>/dev/null; then
+	skip "$TEST_NAME" "no sch_netem"
+	exit 4
+fi
+modules_load
+
+# kmem: kernel-wide figures, one "name value" a line.
+kmem() {
+	awk '$1 == "TCP:" { print "tcp_alloc", $9; print "tcp_mem_pages", $11 }' /proc/net/sockstat
+	awk '$1 == "TCP" || $1 == "sock_inode_cache" || $1 == "tw_sock_TCP" {
+		print "slab_" $1, $2 }' /proc/slabinfo
+	awk '$1 == "SUnreclaim:" { print "sunreclaim_kb", $2 }' /proc/meminfo
+}
+# others: namespaces of other test files, running beside this one.
+others() { ip netns list | awk '{ print $1 }' | grep '^sockmi-' | grep -vc -- "-$SUFFIX\$" || true; }
+# hoststate HOST: what a migration could leave behind in HOST.
+hoststate() {
+	local h=$1
+	echo "staged $(nl "$h" send --dump SOCKMI_CMD_GET_STAGED)"
+	echo "flows $(nl "$h" send --dump SOCKMI_CMD_GET_FLOW)"
+	n "$h" awk '$1 == "sockets:" { print "sockets_used", $3 }
+		$1 == "TCP:" { print "tcp_inuse", $3 }' /proc/net/sockstat
+}
+tw() { n "$1" awk '$1 == "TCP:" { print $7 }' /proc/net/sockstat; }
+# ct_live HOST: conntrack entries other than closed ones.
+ct_live() { n "$1" conntrack -L 2>/dev/null | grep -cv ' TIME_WAIT \| CLOSE ' || true; }
+ct_all() { n "$1" conntrack -L 2>/dev/null | wc -l; }
+
+others_before=$(others)
+kmem >"$tmp/kmem.before"
+
+topology peer A B
+n A ip addr add 10.77.0.100/24 dev eth0
+for h in A B; do
+	n "$h" iptables -t raw -A PREROUTING -j SOCKMI
+done
+# shellcheck disable=SC2086
+for h in peer A B; do
+	n "$h" tc qdisc add dev eth0 root netem $NETEM
+	n sw tc qdisc add dev "p${HOST_NUM[$h]}" root netem $NETEM
+done
+for h in peer A B; do
+	hoststate "$h" >"$tmp/$h.before"
+	echo "ct $(ct_live "$h") $(ct_all "$h")" >>"$tmp/$h.before"
+done
+expect "netem on every link, both ends" \
+	"$( (for h in peer A B; do n "$h" tc qdisc show dev eth0; done
+	    n sw tc qdisc show) | grep -c 'netem.*loss 5%')" 6
+
+echo "# $SECONDS s: set up; $M migrations"
+start=$SECONDS
+if timeout "$TMO" python3 "$S" drive --ns "peer=${NS[peer]}" --ns "A=${NS[A]}" \
+	--ns "B=${NS[B]}" --addr "peer=$(ip4 peer)" --addr "A=$(ip4 A)" \
+	--addr "B=$(ip4 B)" --service 10.77.0.100 --migrations "$M" \
+	--rate "$RATE" --tmp "$tmp" >"$tmp/drive.log" 2>&1; then
+	ok "$M migrations under netem, every byte verified"
+else
+	not_ok "$M migrations under netem, every byte verified"
+	sed 's/^/#   /' "$tmp/drive.log" "$tmp"/*.err | tail -n 40
+fi
+elapsed=$((SECONDS - start))
+result=$(grep '^{' "$tmp/drive.log" || echo '{}')
+echo "# $elapsed s: $result"
+# py EXPR: EXPR of the driver's summary d.
+py() { python3 -c "import json,sys; d = json.loads(sys.argv[1]); print($1)" "$result" 2>&1; }
+expect "migrations done, some of each kind" \
+	"$(py "d['migrations'] >= $M, min(d['moves'].values()) > 0")" "True True"
+expect "all $CONNS connections verified both ways" "$(py "d['verified']")" "$CONNS"
+
+# The streams have ended: what is left on each host.
+as_before() { [[ $(hoststate "$1") == "$(cat "$tmp/$1.want")" ]]; }
+ct_settled() { (($(ct_live "$1") <= $2)); }
+for h in peer A B; do
+	head -n 4 "$tmp/$h.before" >"$tmp/$h.want"
+	wait_for as_before "$h" || true
+	expect "$h: nothing staged or held, no flow, sockets back to baseline" \
+		"$(hoststate "$h" | diff "$tmp/$h.want" - | grep '^[<>]' | tr '\n' ' ')" ""
+	read -r _ live0 all0 < <(grep '^ct ' "$tmp/$h.before")
+	wait_for ct_settled "$h" "$live0" || true
+	expect "$h: no live conntrack entry left" "$(ct_live "$h")" "$live0"
+	all=$(ct_all "$h")
+	expect "$h: at most one closed conntrack entry per connection ($all, was $all0)" \
+		"$((all <= all0 + CONNS))" 1
+done
+expect "TIME_WAIT only on the peer, at most one per connection" \
+	"$(tw A) $(tw B) $(($(tw peer) <= CONNS))" "0 0 1"
+
+# Kernel-wide: with the namespaces gone, every socket and queue freed.
+cleanup
+NS=()
+tol=$((M / 4 > 64 ? M / 4 : 64))
+if [[ $others_before != 0 || $(others) != 0 ]]; then
+	skip "kernel memory back to baseline" "other tests running beside (make stress runs this alone)"
+else
+	# within NAME MAX: kmem's NAME grew by at most MAX since the start.
+	within() {
+		local b a
+		b=$(awk -v k="$1" '$1 == k { print $2 }' "$tmp/kmem.before")
+		a=$(kmem | awk -v k="$1" '$1 == k { print $2 }')
+		[[ -z $b || -z $a ]] || ((a - b <= $2))
+	}
+	settled() {
+		within tcp_alloc "$tol" && within slab_TCP "$tol" &&
+			within slab_tw_sock_TCP "$tol" && within slab_sock_inode_cache "$tol" &&
+			within tcp_mem_pages "$tol" && within sunreclaim_kb 16384
+	}
+	wait_for settled || true
+	kmem >"$tmp/kmem.after"
+	echo "# kernel-wide before -> after (tolerance $tol, 16384 kB):"
+	join "$tmp/kmem.before" "$tmp/kmem.after" | sed 's/^/#   /'
+	check "kernel memory back to baseline: sockets, slabs, TCP pages" settled
+fi
+
+rm -rf "$tmp"
+finish
