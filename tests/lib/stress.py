@@ -86,7 +86,8 @@ class Conn:
         return self.sending and self.pacer.allowance(16384) > 0
 
     def on_write(self):
-        n = self.pacer.allowance(16384)
+        # A command may have stopped us since select() said writable.
+        n = self.pacer.allowance(16384) if self.sending else 0
         if not n:
             return
         try:
@@ -139,13 +140,20 @@ class Endpoint:
                 self.accept(ls)
             for s in w:
                 if s in socks and s.fileno() >= 0:
-                    socks[s].on_write()
+                    self.io(socks[s], socks[s].on_write)
             for s in r:
                 c = socks.get(s)
                 if c is not None and s.fileno() >= 0 and \
-                        not c.on_read(self.may_end(c)):
+                        not self.io(c, c.on_read, self.may_end(c)):
                     self.ended(c)
             self.check_wait()
+
+    def io(self, c, fn, *args):
+        try:
+            return fn(*args)
+        except OSError as e:
+            raise ConnectionError('connection %d at tx %d rx %d: %s'
+                                  % (c.key, c.tx, c.rx, e)) from e
 
     def check_wait(self):
         if self.waiting and not self.conns:
@@ -313,23 +321,34 @@ class Child:
     def __init__(self, name, netns, role, rate, tmp):
         self.name = name
         self.err = open(os.path.join(tmp, name + '.err'), 'w')
+        self.buf = b''
+        self.log = open(os.path.join(tmp, 'steps.log'), 'a')
         self.p = subprocess.Popen(
             ['ip', 'netns', 'exec', netns, sys.executable,
              os.path.abspath(__file__), role, '--rate', str(rate)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
-            text=True, bufsize=1)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err)
 
     def send(self, line):
-        self.p.stdin.write(line + '\n')
+        self.log.write('%.3f %s < %s\n' % (time.monotonic(), self.name, line))
+        self.p.stdin.write(line.encode() + b'\n')
         self.p.stdin.flush()
 
     def read(self, timeout=300):
-        r, _, _ = select.select([self.p.stdout], [], [], timeout)
-        line = self.p.stdout.readline() if r else ''
-        if not line:
-            raise RuntimeError('%s: no answer (exit %s)'
-                               % (self.name, self.p.poll()))
-        return line.strip()
+        end = time.monotonic() + timeout
+        fd = self.p.stdout.fileno()
+        while b'\n' not in self.buf:
+            r, _, _ = select.select([fd], [], [],
+                                    max(0, end - time.monotonic()))
+            chunk = os.read(fd, 4096) if r else b''
+            if not chunk:
+                raise RuntimeError('%s: no answer (%s)' % (
+                    self.name, 'exit %s' % self.p.poll() if r else 'timeout'))
+            self.buf += chunk
+        line, self.buf = self.buf.split(b'\n', 1)
+        self.log.write('%.3f %s > %s\n' % (time.monotonic(), self.name,
+                                            line.decode()))
+        self.log.flush()
+        return line.decode().strip()
 
     def do(self, line):
         self.send(line)
@@ -473,7 +492,11 @@ class Driver:
             self.count('takeover', p, int(tx), int(rx))
 
     def ip(self, host, *args):
+        log = self.w['A1'].log
+        log.write('%.3f ip -n %s %s\n' % (time.monotonic(), host,
+                                           ' '.join(args)))
         subprocess.run(['ip', '-n', self.ns[host]] + list(args), check=True)
+        log.write('%.3f ip done\n' % time.monotonic())
 
     def total(self):
         return sum(self.moves.values())

@@ -32,7 +32,7 @@
 # No timing is asserted.
 source "$(dirname "$0")/lib.sh"
 
-need python3 tc conntrack iptables
+need python3 tc conntrack iptables dumpcap tshark
 
 XTABLES_LIBDIR="$REPO/userland/iptables:$(pkg-config --variable=xtlibdir xtables 2>/dev/null ||
 	echo /usr/lib/x86_64-linux-gnu/xtables)"
@@ -67,6 +67,7 @@ hoststate() {
 	n "$h" awk '$1 == "sockets:" { print "sockets_used", $3 }
 		$1 == "TCP:" { print "tcp_inuse", $3 }' /proc/net/sockstat
 }
+mac() { n "$1" cat /sys/class/net/eth0/address; }
 tw() { n "$1" awk '$1 == "TCP:" { print $7 }' /proc/net/sockstat; }
 # ct_live HOST: conntrack entries other than closed ones.
 ct_live() { n "$1" conntrack -L 2>/dev/null | grep -cv ' TIME_WAIT \| CLOSE ' || true; }
@@ -93,6 +94,12 @@ expect "netem on every link, both ends" \
 	"$( (for h in peer A B; do n "$h" tc qdisc show dev eth0; done
 	    n sw tc qdisc show) | grep -c 'netem.*loss 5%')" 6
 
+# Every RST on the bridge (there should be none at all).
+ip netns exec "${NS[sw]}" timeout "$TMO" dumpcap -q -i br0 -s 96 \
+	-f 'tcp[tcpflags] & tcp-rst != 0' -w "$tmp/rst.pcapng" >"$tmp/dumpcap.log" 2>&1 &
+capture=$!
+wait_for grep -q Capturing "$tmp/dumpcap.log" || true
+
 echo "# $SECONDS s: set up; $M migrations"
 start=$SECONDS
 if timeout "$TMO" python3 "$S" drive --ns "peer=${NS[peer]}" --ns "A=${NS[A]}" \
@@ -102,11 +109,20 @@ if timeout "$TMO" python3 "$S" drive --ns "peer=${NS[peer]}" --ns "A=${NS[A]}" \
 	ok "$M migrations under netem, every byte verified"
 else
 	not_ok "$M migrations under netem, every byte verified"
-	sed 's/^/#   /' "$tmp/drive.log" "$tmp"/*.err | tail -n 40
+	tail -n 20 "$tmp/drive.log" "$tmp"/*.err "$tmp/steps.log" | sed 's/^/#   /'
 fi
 elapsed=$((SECONDS - start))
 result=$(grep '^{' "$tmp/drive.log" || echo '{}')
 echo "# $elapsed s: $result"
+sleep 2
+kill -INT "$capture"
+wait "$capture" || true
+tshark -r "$tmp/rst.pcapng" -T fields -E separator=' ' -e frame.time_relative \
+	-e eth.src -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport -e tcp.seq_raw \
+	-e tcp.ack_raw 2>/dev/null >"$tmp/rst.txt" || true
+expect "no RST on the bridge" "$(wc -l <"$tmp/rst.txt")" 0
+sed 's/^/#   /' "$tmp/rst.txt" | head -n 20
+for h in peer A B; do echo "#   $h $(mac "$h")"; done
 # py EXPR: EXPR of the driver's summary d.
 py() { python3 -c "import json,sys; d = json.loads(sys.argv[1]); print($1)" "$result" 2>&1; }
 expect "migrations done, some of each kind" \
