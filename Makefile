@@ -108,7 +108,8 @@ check-debug: userland
 STRESS_MIGRATIONS ?= 1000
 stress: check-build
 	tests/vm/run --kver $(VM_KVER) --timeout 5400 \
-		-e STRESS_MIGRATIONS=$(STRESS_MIGRATIONS) -e STRESS_TIMEOUT=5000 -- \
+		-e STRESS_MIGRATIONS=$(STRESS_MIGRATIONS) -e STRESS_TIMEOUT=5000 \
+		-e STRESS_LOG_DIR=$(CURDIR)/stress-out -- \
 		tests/run-netns tests/netns/modules.sh tests/netns/stress.sh
 
 # The packages first (VM_KVER may name no kernel before), then the build

@@ -387,6 +387,7 @@ class Driver:
                       (('local', 4), ('redirect', 4), ('takeover', 2))}
         self.moves = {'local': 0, 'redirect': 0, 'takeover': 0}
         self.idle = 0
+        self.spent = {'local': 0.0, 'redirect': 0.0, 'takeover': 0.0}
         self.w = {}
         self.owner = {}      # peer port -> worker name
         self.group = {}      # peer port -> group
@@ -429,6 +430,11 @@ class Driver:
         self.last[p] = (tx, rx)
 
     def local(self, p):
+        t0 = time.monotonic()
+        self.local_(p)
+        self.spent['local'] += time.monotonic() - t0
+
+    def local_(self, p):
         frm = self.owner[p]
         to = 'A2' if frm == 'A1' else 'A1'
         _, tx, rx = map(int, self.w[frm].do('export %d %s'
@@ -441,6 +447,11 @@ class Driver:
         return '%s:%d %s:%d' % (local, self.lport[p], self.addr['peer'], p)
 
     def redirect(self, p):
+        t0 = time.monotonic()
+        self.redirect_(p)
+        self.spent['redirect'] += time.monotonic() - t0
+
+    def redirect_(self, p):
         frm = self.w[self.owner[p]]
         t = self.tuple_of(p, self.addr['A'])
         ckpt = os.path.join(self.tmp, 'ckpt')
@@ -465,6 +476,11 @@ class Driver:
 
     def takeover(self, ports):
         """Move every connection of the service address, and the address."""
+        t0 = time.monotonic()
+        self.takeover_(ports)
+        self.spent['takeover'] += time.monotonic() - t0
+
+    def takeover_(self, ports):
         frm_host = self.host(ports[0])
         to_host = 'B' if frm_host == 'A' else 'A'
         to = self.w['B1' if to_host == 'B' else 'A1']
@@ -556,7 +572,9 @@ class Driver:
         print(json.dumps({'migrations': self.total(), 'moves': self.moves,
                           'connections': len(self.group),
                           'verified': len(self.group) - bad,
-                          'bytes': total, 'idle_moves': self.idle}))
+                          'bytes': total, 'idle_moves': self.idle,
+                          'seconds': {g: round(v, 1) for g, v in
+                                      self.spent.items()}}))
         return 0 if not bad and self.total() >= self.target else 1
 
 

@@ -173,5 +173,10 @@ else
 	check "kernel memory back to baseline: sockets, slabs, TCP pages" settled
 fi
 
+# STRESS_LOG_DIR: keep the driver's logs there (make stress: stress-out/).
+if [[ -n ${STRESS_LOG_DIR:-} ]]; then
+	mkdir -p "$STRESS_LOG_DIR"
+	cp "$tmp"/*.log "$tmp"/*.err "$tmp"/*.txt "$STRESS_LOG_DIR"/ 2>/dev/null || true
+fi
 rm -rf "$tmp"
 finish
