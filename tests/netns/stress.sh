@@ -129,9 +129,9 @@ expect "migrations done, some of each kind" \
 	"$(py "d['migrations'] >= $M, min(d['moves'].values()) > 0")" "True True"
 expect "all $CONNS connections verified both ways" "$(py "d['verified']")" "$CONNS"
 
-# stat HOST NAME: a counter of sockmictl stats.
-stat() { n "$1" "$SOCKMICTL" stats 2>/dev/null | awk -v k="$2:" '$1 == k { print $2 }'; }
-both() { echo $(($(stat A "$1") + $(stat B "$1"))); }
+# counter HOST NAME: a counter of sockmictl stats.
+counter() { n "$1" "$SOCKMICTL" stats 2>/dev/null | awk -v k="$2:" '$1 == k { print $2 }'; }
+both() { echo $(($(counter A "$1") + $(counter B "$1"))); }
 mig=$(py "d['migrations']")
 expect "A and B counted each migration: exports commits imports, aborts" \
 	"$(both exports) $(both commits) $(both imports) $(both aborts)" "$mig $mig $mig 0"
