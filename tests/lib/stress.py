@@ -540,6 +540,12 @@ class Driver:
                 self.redirect(p)
         if by_group['takeover'] and self.host(by_group['takeover'][0]) == 'B':
             self.takeover(by_group['takeover'])
+        # Tell the test the moves are over; end the streams when it says.
+        open(os.path.join(self.tmp, 'moved'), 'w').close()
+        go = os.path.join(self.tmp, 'finish')
+        end = time.monotonic() + 600
+        while not os.path.exists(go) and time.monotonic() < end:
+            time.sleep(0.1)
         return self.finish()
 
     def finish(self):

