@@ -80,6 +80,9 @@ topology peer A B
 n A ip addr add 10.77.0.100/24 dev eth0
 for h in A B; do
 	n "$h" iptables -t raw -A PREROUTING -j SOCKMI
+	# Conntrack on, as on any host with a stateful firewall: a rule that
+	# only counts what conntrack finds INVALID.
+	n "$h" iptables -A INPUT -m conntrack --ctstate INVALID
 done
 # shellcheck disable=SC2086
 for h in peer A B; do
@@ -113,6 +116,7 @@ while [[ ! -e $tmp/moved ]] && kill -0 "$drive" 2>/dev/null; do
 	sleep 1
 done
 moved=$((SECONDS - start))
+ct_moved="$(ct_live A)"
 sleep 2
 kill -INT "$capture"
 wait "$capture" || true
@@ -138,6 +142,7 @@ expect "no RST from the peer or as A, while the connections moved" \
 echo "# RSTs from B's own address (no connection of the peer's): $(awk -v b="$(ip4 B)" '$3 == b' "$tmp/rst.txt" | wc -l)"
 sed 's/^/#   /' "$tmp/rst.txt" | head -n 20
 for h in peer A B; do echo "#   $h $(mac "$h")"; done
+expect "conntrack on A tracked the connections at home ($ct_moved)" "$((ct_moved >= CONNS))" 1
 # py EXPR: EXPR of the driver's summary d.
 py() { python3 -c "import json,sys; d = json.loads(sys.argv[1]); print($1)" "$result" 2>&1; }
 expect "migrations done, some of each kind" \
