@@ -116,6 +116,8 @@ while [[ ! -e $tmp/moved ]] && kill -0 "$drive" 2>/dev/null; do
 	sleep 1
 done
 moved=$((SECONDS - start))
+ct_home() { (($(ct_live A) >= CONNS)); }
+wait_for ct_home || true
 ct_moved="$(ct_live A)"
 sleep 2
 kill -INT "$capture"
