@@ -57,7 +57,8 @@ kmem() {
 		print "slab_" $1, $2 }' /proc/slabinfo
 	awk '$1 == "SUnreclaim:" { print "sunreclaim_kb", $2 }' /proc/meminfo
 }
-# others: namespaces of other test files, running beside this one.
+# others: namespaces of other test files, running beside this one (looked
+# at before, during and after the run).
 others() { ip netns list | awk '{ print $1 }' | grep '^sockmi-' | grep -vc -- "-$SUFFIX\$" || true; }
 # hoststate HOST: what a migration could leave behind in HOST.
 hoststate() {
@@ -113,6 +114,7 @@ drive=$!
 # The moves are over (the streams go on): stop the capture, then let the
 # streams end. RSTs when connections end are TCP's business, not ours.
 while [[ ! -e $tmp/moved ]] && kill -0 "$drive" 2>/dev/null; do
+	[[ $(others) == 0 ]] || others_before=1
 	sleep 1
 done
 moved=$((SECONDS - start))
