@@ -17,6 +17,8 @@
 #   make lint-6.12       the same against Debian 13's 6.12 headers
 #   make fuzz            libFuzzer harnesses + netlink fuzzer in the VM
 #   make check-debug     the netns suite on the KASAN/lockdep/kmemleak kernel
+#   make stress          1,000 migrations of live streams under netem, alone
+#                        in the VM, leaks checked (docs/stress.md)
 
 KVER ?= $(shell uname -r)
 # The running kernel's build tree, else the newest Debian amd64 headers.
@@ -34,7 +36,7 @@ KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
 .PHONY: all modules userland check check-build modules_install install \
 	headers_install clean deps vm-shell demo help bench lint fuzz check-debug \
-	build-6.12 check-6.12 lint-6.12
+	build-6.12 check-6.12 lint-6.12 stress
 
 all: modules userland
 
@@ -118,6 +120,16 @@ fuzz: check-build
 # modules against it; not in make check or .ci/run.
 check-debug: userland
 	tests/vm/debug-kernel check $(TESTS)
+
+# docs/stress.md: tests/netns/stress.sh with STRESS_MIGRATIONS migrations
+# (make check runs it with 150), alone in one VM boot so that its
+# kernel-wide memory checks are not skipped.
+STRESS_MIGRATIONS ?= 1000
+stress: check-build
+	tests/vm/run --kver $(VM_KVER) --timeout 5400 \
+		-e STRESS_MIGRATIONS=$(STRESS_MIGRATIONS) -e STRESS_TIMEOUT=5000 \
+		-e STRESS_LOG_DIR=$(CURDIR)/stress-out -- \
+		tests/run-netns tests/netns/modules.sh tests/netns/stress.sh
 
 # The packages first (VM_KVER may name no kernel before), then the build
 # the VM loads, then one VM run: see demo/run.
