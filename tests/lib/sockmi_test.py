@@ -322,14 +322,22 @@ def stream(sock, tx, rx, total, salt_tx, salt_rx, on_error=None, pacer=None):
     return tx, rx
 
 
+# How long the peer waits for its server without a byte. A long freeze
+# (many exports at once, under emulation) leaves the peer's own
+# retransmission timer backed off to TCP_RTO_MAX (120 s): only its next
+# retransmission moves the stream again.
+PEER_IDLE = 150
+
+
 def peer_one(s, total, args):
     """The client's side of one connection; True when verified."""
+    s.settimeout(PEER_IDLE)
     tx, rx = stream(s, 0, 0, total, 0x5a, 0xa5,
                     pacer=Pacer(option(args, '--rate'),
                                 option(args, '--release')))
     # The server closes after the last byte: a clean FIN now.
     s.setblocking(True)
-    s.settimeout(30)
+    s.settimeout(PEER_IDLE)
     tail = s.recv(1)
     print('peer: sent %d received %d verified%s' %
           (tx, rx, '' if not tail else ' EXTRA BYTES'))

@@ -33,7 +33,7 @@ T="$REPO/tests/lib/sockmi_test.py"
 BYTES=${REDIRECT_BYTES:-4000000}
 RATE=${REDIRECT_RATE:-40000}
 # No stream may hang the suite.
-TMO=${REDIRECT_TIMEOUT:-300}
+TMO=${REDIRECT_TIMEOUT:-450}
 tmp=$(mktemp -d)
 modules_load
 topology peer A B C
