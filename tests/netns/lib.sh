@@ -100,11 +100,11 @@ expect() {
 	fi
 }
 
-# wait_for CMD...: poll until CMD succeeds, for up to 60 s: steps are slow
+# wait_for CMD...: poll until CMD succeeds, for up to $SOCKMI_WAIT s (60): steps are slow
 # under emulation, more so on a loaded machine. Nothing may depend on how
 # long it takes.
 wait_for() {
-	local end=$((SECONDS + 60))
+	local end=$((SECONDS + ${SOCKMI_WAIT:-60}))
 	while ((SECONDS < end)); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
