@@ -194,6 +194,11 @@ def u32(v):
     return struct.pack('=I', v & 0xffffffff)
 
 
+def seqs(*v):
+    """Pack sequence numbers and lengths; sequence space wraps at 2^32."""
+    return b''.join(u32(x) for x in v)
+
+
 def mutate(path, how, out):
     with open(path, 'rb') as f:
         top = attr_list(f.read())
@@ -205,21 +210,21 @@ def mutate(path, how, out):
     seq, n = struct.unpack_from('=II', rng[1])
     half = n // 2
     if how == 'at-rcv-nxt':
-        rng[1] = struct.pack('=II', rcv_nxt, n)
+        rng[1] = seqs(rcv_nxt, n)
     elif how == 'overlap':
-        rng[1] = struct.pack('=IIII', seq, half + 1, seq + half, n - half - 1)
+        rng[1] = seqs(seq, half + 1, seq + half, n - half - 1)
     elif how == 'touch':
-        rng[1] = struct.pack('=IIII', seq, half, seq + half, n - half)
+        rng[1] = seqs(seq, half, seq + half, n - half)
     elif how == 'empty':
-        rng[1] = struct.pack('=IIII', seq, n, seq + n + 10, 0)
+        rng[1] = seqs(seq, n, seq + n + 10, 0)
     elif how == 'sum':
-        rng[1] = struct.pack('=II', seq, n - 1)
+        rng[1] = seqs(seq, n - 1)
     elif how == 'no-ranges':
         items.remove(rng)
     elif how == 'no-len':
         items.remove(st[E['SOCKMI_STATE_A_OFOQ_LEN']])
     elif how == 'far':
-        rng[1] = struct.pack('=II', rcv_nxt + E['SOCKMI_OFO_SPAN_MAX'] - 10, n)
+        rng[1] = seqs(rcv_nxt + E['SOCKMI_OFO_SPAN_MAX'] - 10, n)
     elif how == 'fin-before':
         items.append([E['SOCKMI_STATE_A_OFO_FIN'], u32(seq + n - 1)])
     elif how == 'odd':
