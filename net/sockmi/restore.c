@@ -32,6 +32,21 @@ static int sockmi_setopt(struct socket *sock, int level, int name, int val)
 				     sizeof(val));
 }
 
+/* A buffer size the owner set, as it was: the FORCE option when the caller
+ * may use it (an owner that forced its size past net.core.[rw]mem_max gets
+ * it back), else the plain one, capped as it would cap the caller's own.
+ */
+static int sockmi_setopt_bufsize(struct socket *sock, bool snd, int val)
+{
+	int ret = sockmi_setopt(sock, SOL_SOCKET,
+				snd ? SO_SNDBUFFORCE : SO_RCVBUFFORCE, val);
+
+	if (ret == -EPERM)
+		ret = sockmi_setopt(sock, SOL_SOCKET,
+				    snd ? SO_SNDBUF : SO_RCVBUF, val);
+	return ret;
+}
+
 static int sockmi_setopt_buf(struct socket *sock, int level, int name,
 			     void *buf, unsigned int len)
 {
@@ -157,9 +172,9 @@ static int sockmi_restore_early_opts(struct socket *sock,
 		      sockmi_setopt(sock, SOL_IPV6, IPV6_TCLASS, o->tos) :
 		      sockmi_setopt(sock, SOL_IP, IP_TOS, o->tos);
 	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_RCVBUF)))
-		ret = sockmi_setopt(sock, SOL_SOCKET, SO_RCVBUF, o->rcvbuf);
+		ret = sockmi_setopt_bufsize(sock, false, o->rcvbuf);
 	if (!ret && (o->present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_SNDBUF)))
-		ret = sockmi_setopt(sock, SOL_SOCKET, SO_SNDBUF, o->sndbuf);
+		ret = sockmi_setopt_bufsize(sock, true, o->sndbuf);
 	return ret;
 }
 
@@ -797,7 +812,7 @@ int sockmi_restore_activate(struct socket *sock, const struct sockmi_state *st,
 	 * further move would carry twice as much again.
 	 */
 	if (st->opts.present & SOCKMI_OPT(SOCKMI_SOCKOPT_A_SNDBUF)) {
-		sockmi_setopt(sock, SOL_SOCKET, SO_SNDBUF, st->opts.sndbuf);
+		sockmi_setopt_bufsize(sock, true, st->opts.sndbuf);
 	} else {
 		lock_sock(sk);
 		WRITE_ONCE(sk->sk_sndbuf,

@@ -11,7 +11,9 @@
 #   R: no link; 10.77.0.2/32 on a dummy device (restores of item 1)
 #
 # 1. checkpoint+restore of one socket (sockmi-bench ckpt) vs TCP_REPAIR
-#    from user space (same tool) vs criu dump + criu restore;
+#    from user space (same tool) vs criu dump + criu restore; the
+#    throughput recovery of a bulk sender after a move, against the same
+#    move by TCP_REPAIR (sockmi-bench recover, netem delay 10 and 50 ms);
 # 2. the peer-visible stall of a move A -> B with netem delay on the
 #    peer's link (sockmi-bench stall);
 # 3. sockets/s for a batch (sockmi-bench batch);
@@ -30,9 +32,10 @@ export XTABLES_LIBDIR
 OUT=${BENCH_OUT:-$REPO/bench-out}
 QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then
-	CKPT_REPS=3 CRIU_REPS=1 STALL_REPS=1 BATCH="100 1000"
+	CKPT_REPS=3 CRIU_REPS=1 STALL_REPS=1 RECOVER_REPS=1 BATCH="100 1000"
 else
 	CKPT_REPS=${BENCH_CKPT_REPS:-9} CRIU_REPS=${BENCH_CRIU_REPS:-1}
+	RECOVER_REPS=${BENCH_RECOVER_REPS:-3}
 	STALL_REPS=${BENCH_STALL_REPS:-3} BATCH=${BENCH_BATCH:-"1000 10000"}
 fi
 ITEMS=${BENCH_ITEMS:-"1 2 3 4"}
@@ -73,7 +76,7 @@ for tool in sockmi-bench criu-holder tcpblast; do
 	fi
 done
 export TCPBLAST=$tmp/tcpblast SOCKMI_BENCH=$tmp/sockmi-bench
-record "{\"item\": \"meta\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc), \"quick\": $QUICK, \"ckpt_reps\": $CKPT_REPS, \"criu_reps\": $CRIU_REPS, \"stall_reps\": $STALL_REPS}"
+record "{\"item\": \"meta\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc), \"quick\": $QUICK, \"ckpt_reps\": $CKPT_REPS, \"criu_reps\": $CRIU_REPS, \"stall_reps\": $STALL_REPS, \"recover_reps\": $RECOVER_REPS, \"items\": \"$ITEMS\"}"
 
 modules_load
 modprobe sch_netem 2>/dev/null || true
@@ -163,6 +166,13 @@ if [[ " $ITEMS " == *" 1 "* ]]; then
 		log "1: sockmi and TCP_REPAIR, $q bytes queued, $CKPT_REPS runs each"
 		EXTRA="\"queued\": $q, " run ckpt "$tmp/sockmi-bench" ckpt "${NS[peer]}" "${NS[A]}" "${NS[R]}" "$AA" $port "$q" "$CKPT_REPS"
 	done
+	for d in 10 50; do
+		log "1: throughput recovery of a bulk sender, netem delay $d ms, $RECOVER_REPS moves each"
+		n peer tc qdisc replace dev eth0 root netem delay "${d}ms" limit 100000
+		EXTRA="\"delay_ms\": $d, " run recover "$tmp/sockmi-bench" recover "${NS[peer]}" "${NS[A]}" \
+			"$(ip4 peer)" $((7250 + d)) "$RECOVER_REPS"
+	done
+	n peer tc qdisc del dev eth0 root
 	if command -v criu >/dev/null; then
 		criu --version >"$tmp/criu-version" 2>&1 || true
 		for q in 0 65536 4194304; do

@@ -64,16 +64,25 @@ def size(q):
 
 
 class Table:
-    def __init__(self):
+    def __init__(self, ran):
         self.rows = []
+        self.ran = ran      # the items bench.sh ran (BENCH_ITEMS)
 
     def add(self, item, what, ours, base, ratio, goal, verdict, note=''):
         self.rows.append({'item': item, 'what': what, 'sockmi': ours,
                           'baseline': base, 'ratio': ratio, 'goal': goal,
                           'verdict': verdict, 'note': note})
 
-    def missing(self, item, what, goal, why):
-        self.add(item, what, 'not measured', '-', '-', goal, 'missed', why)
+    def missing(self, item, what, goal, why, needs=None):
+        """A row without a figure: 'not run' when BENCH_ITEMS left out
+        the item it needs, else 'missed' with the reason."""
+        needs = needs or item
+        if needs not in self.ran:
+            self.add(item, what, 'not run', '-', '-', goal, 'not run',
+                     'item %d is not in BENCH_ITEMS' % needs)
+        else:
+            self.add(item, what, 'not measured', '-', '-', goal, 'missed',
+                     why)
 
 
 def verdict(ok):
@@ -86,7 +95,7 @@ def main(raw_path, out_path):
     for r in recs:
         by.setdefault(r['item'], []).append(r)
     meta = (by.get('meta') or [{}])[0]
-    t = Table()
+    t = Table({int(x) for x in str(meta.get('items', '1 2 3 4')).split()})
 
     # 1. checkpoint + restore
     ck = {(r.get('method'), r.get('queued')): r for r in by.get('ckpt', [])
@@ -125,6 +134,36 @@ def main(raw_path, out_path):
             why = runs[0]['error'] if runs else 'criu not run'
             t.missing(1, what, '>= 100x faster',
                       'criu could not be measured: ' + why)
+
+    # 1. throughput recovery after a move (issue 4)
+    rc = {(r.get('method'), r.get('delay_ms')): r
+          for r in by.get('recover', []) if 'error' not in r}
+    goal = 'faster than TCP_REPAIR'
+    for d in sorted({r.get('delay_ms') for r in by.get('recover', [])},
+                    key=lambda x: x or 0):
+        s, rp = rc.get(('sockmi', d)), rc.get(('repair', d))
+        what = ('throughput recovery after a move of a bulk sender (netem '
+                '%s ms): time to 90 %% of the rate before, vs TCP_REPAIR' % d)
+        if s and rp:
+            ratio = rp['median_recover_us'] / max(s['median_recover_us'], 1.0)
+            t.add(1, what, fmt_us(s['median_recover_us']),
+                  fmt_us(rp['median_recover_us']), '%.1fx' % ratio, goal,
+                  verdict(s['median_recover_us'] < rp['median_recover_us']),
+                  'medians of %d moves, from the resumption (the first '
+                  'possible: %s); rate before %.1f / %.1f MB/s, first second '
+                  'after %.1f / %.1f MB/s, the move itself %s / %s (SockMi / '
+                  'TCP_REPAIR); a move that never regained the rate counts '
+                  'as %s' % (
+                      len(s['recover_us']), fmt_us(s['window_us']),
+                      s['median_rate_before'], rp['median_rate_before'],
+                      statistics.median(s['rate_first_s']),
+                      statistics.median(rp['rate_first_s']),
+                      fmt_us(s['median_move_us']),
+                      fmt_us(rp['median_move_us']), fmt_us(s['limit_us'])))
+        else:
+            why = '; '.join(e['error'] for e in by['recover']
+                            if 'error' in e and e.get('delay_ms') == d)
+            t.missing(1, what, goal, why or 'no result')
 
     # 2. stall
     st = {r.get('delay_ms'): r for r in by.get('stall', []) if 'error' not in r}
@@ -226,7 +265,7 @@ def main(raw_path, out_path):
                   'overhead = checkpoint - queued bytes; baseline: the '
                   'fields user-space TCP_REPAIR saves')
         else:
-            t.missing(5, what, '<= 256 B overhead', 'item 1 failed')
+            t.missing(5, what, '<= 256 B overhead', 'item 1 failed', 1)
     for n in sorted({r.get('n') for r in by.get('batch', [])}):
         s, rp = ba.get(('sockmi', n)), ba.get(('repair', n))
         what = 'memory: kernel slab per staged socket, %d staged' % n
@@ -238,7 +277,7 @@ def main(raw_path, out_path):
                   'baseline: a socket restored with TCP_REPAIR (file, '
                   'inode and all); /proc/slabinfo deltas')
         else:
-            t.missing(5, what, '<= 256 B overhead', 'item 3 failed')
+            t.missing(5, what, '<= 256 B overhead', 'item 3 failed', 3)
     fm = {r['name']: r for r in by.get('flowmem', [])}
     if 'flow' in fm and 'dnat_rule' in fm:
         f = fm['flow']['bytes'] / fm['flow']['count']
@@ -249,10 +288,11 @@ def main(raw_path, out_path):
               'rules' % (fm['flow']['count'], fm['dnat_rule']['count']))
     else:
         t.missing(5, 'memory: per flow-table entry vs per DNAT rule',
-                  'none set', 'item 4 failed')
+                  'none set', 'item 4 failed', 4)
 
     met = sum(r['verdict'] == 'met' for r in t.rows)
     missed = sum(r['verdict'] == 'missed' for r in t.rows)
+    skipped = sum(r['verdict'] == 'not run' for r in t.rows)
     head = ('SockMi benchmark, kernel %s, %s CPUs, QEMU TCG%s. Absolute times '
             'under emulation mean little; the ratios compare methods run in '
             'the same VM boot.' %
@@ -267,7 +307,8 @@ def main(raw_path, out_path):
             r['item'], r['what'], r['sockmi'], r['baseline'], r['ratio'],
             r['goal'], r['verdict'], r['note'].replace('|', '/')))
     print()
-    print('%d goals met, %d missed.' % (met, missed))
+    print('%d goals met, %d missed%s.' % (
+        met, missed, ', %d not run' % skipped if skipped else ''))
     with open(out_path, 'w') as fh:
         json.dump({'meta': meta, 'rows': t.rows, 'raw': recs}, fh, indent=1)
         fh.write('\n')

@@ -28,6 +28,19 @@
  *	floor RTT + checkpoint size / link rate. Every message is checked to
  *	arrive once and in order.
  *
+ *   sockmi-bench recover PEER_NS A_NS PEER_ADDR PORT REPS
+ *	A bulk transfer from A to the peer's listener, as fast as TCP
+ *	goes, for 2 s; then A's socket moves to another descriptor of A:
+ *	  sockmi  EXPORT to A's own address (staged, committed and active
+ *		  in one request) and IMPORT;
+ *	  repair  repair_save(), close, repair_restore() into a new socket,
+ *		  inside an iptables DROP rule for the peer's packets (CRIU's
+ *		  network lock).
+ *	The sender then carries on. The recovery is the time from the
+ *	resumption until a 100 ms window at the peer carries 90 % of the
+ *	median 100 ms rate of the last second before the move (10 s at
+ *	most). Every byte is checked at the peer, once and in order.
+ *
  *   sockmi-bench batch PEER_NS A_NS B_NS A_ADDR PORT N
  *	N idle connections moved from A to B, both keeping their addresses,
  *	with pipelined genl requests (up to 256 per send()); then N others
@@ -1288,6 +1301,329 @@ static int cmd_stall(char **argv)
 	return 0;
 }
 
+/* ---- recover --------------------------------------------------------- */
+
+#define PAT_PERIOD (251 * 256)	/* pat(i) repeats with this period */
+#define CHUNK (256 << 10)
+#define RWIN 100000.0		/* µs: the window of one rate sample */
+#define WARM 2000000.0		/* µs of streaming before the move */
+#define RECOVER_MAX 10e6	/* µs: give up on recovery after this */
+#define OUTQ_MAX (8 << 20)	/* bytes the sender keeps queued, at most */
+#define MAXSAMPLE (1 << 20)
+
+struct bulk {
+	pthread_mutex_t lock;
+	int fd;			/* sender: -1 while the socket moves */
+	bool stop, broken;
+	uint64_t tx, rx;
+	const uint8_t *pattern;	/* PAT_PERIOD + CHUNK bytes of pat() */
+	double *t;		/* receiver: time and total of each recv() */
+	uint64_t *total;
+	size_t n;
+};
+
+/* The application on A: the pattern stream, as fast as TCP takes it. */
+static void *bulk_send(void *arg)
+{
+	struct bulk *b = arg;
+
+	while (!b->stop) {
+		ssize_t n = -1;
+		int q = 0;
+
+		pthread_mutex_lock(&b->lock);
+		if (b->fd >= 0 && !ioctl(b->fd, SIOCOUTQ, &q) && q < OUTQ_MAX) {
+			n = send(b->fd, b->pattern + b->tx % PAT_PERIOD, CHUNK,
+				 MSG_DONTWAIT);
+			if (n > 0)
+				b->tx += (uint64_t)n;
+			else if (errno != EAGAIN)
+				b->broken = true;
+		}
+		pthread_mutex_unlock(&b->lock);
+		if (n <= 0)
+			usleep(200);
+	}
+	return NULL;
+}
+
+/* The peer: checks every byte against the pattern and logs its arrival. */
+static void *bulk_recv(void *arg)
+{
+	struct bulk *b = arg;
+	uint8_t *buf = xmalloc(CHUNK);
+
+	while (!b->stop) {
+		ssize_t n = recv(b->fd, buf, CHUNK, 0);
+		double t = now_us();
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		pthread_mutex_lock(&b->lock);
+		if (n <= 0 || memcmp(buf, b->pattern + b->rx % PAT_PERIOD,
+				     (size_t)n)) {
+			b->broken = true;
+			b->stop = true;
+		} else {
+			b->rx += (uint64_t)n;
+			if (b->n < MAXSAMPLE) {
+				b->t[b->n] = t;
+				b->total[b->n++] = b->rx;
+			}
+		}
+		pthread_mutex_unlock(&b->lock);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Bytes received by time @t (the last sample at or before it). */
+static uint64_t bulk_at(const struct bulk *b, size_t n, double t)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (b->t[mid] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? b->total[lo - 1] : 0;
+}
+
+/* Median rate (bytes/µs) of the RWIN windows in [@from, @to]. */
+static double bulk_rate(const struct bulk *b, size_t n, double from, double to)
+{
+	double v[64];
+	int k = 0;
+
+	for (; from + RWIN <= to && k < 64; from += RWIN, k++)
+		v[k] = (double)(bulk_at(b, n, from + RWIN) -
+				bulk_at(b, n, from)) / RWIN;
+	return k ? median(v, k) : 0;
+}
+
+/*
+ * The first time after @t1 at which the RWIN window ending there carried
+ * 90 % of @rate; <0 if none did.
+ */
+static double bulk_recovered(const struct bulk *b, size_t n, double t1,
+			     double rate)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double t = b->t[i];
+
+		if (t < t1 + RWIN)
+			continue;
+		if ((double)(b->total[i] - bulk_at(b, n, t - RWIN)) >=
+		    0.9 * rate * RWIN)
+			return t - t1;
+	}
+	return -1;
+}
+
+struct export_to {
+	int fd;
+	struct in_addr to;
+};
+
+static void b_export_to(size_t i, struct msg *m, void *arg)
+{
+	const struct export_to *e = &((struct export_to *)arg)[i];
+	size_t at;
+
+	nla_u32(m, SOCKMI_A_FD, (uint32_t)e->fd);
+	at = nla_start(m, SOCKMI_A_TO | NLA_F_NESTED);
+	nla_u16(m, SOCKMI_ADDR_A_FAMILY, AF_INET);
+	nla_put(m, SOCKMI_ADDR_A_ADDR, &e->to, 4);
+	nla_end(m, at);
+}
+
+/* iptables-legacy in namespace @ns; CRIU's network lock of the baseline. */
+static void netlock(const char *ns, const char *op, const struct tuple *t)
+{
+	char cmd[512], peer[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &t->raddr, peer, sizeof(peer));
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s iptables-legacy -w %s INPUT -p tcp -s %s "
+		 "--sport %u --dport %u -j DROP", ns, op, peer, t->rport,
+		 t->lport);
+	if (system(cmd))
+		die("%s failed", cmd);
+}
+
+static int cmd_recover(char **argv)
+{
+	int pns = ns_open(argv[0]), ans = ns_open(argv[1]), home, lfd, method;
+	int reps = atoi(argv[4]), r;
+	struct in_addr pa;
+	uint16_t port = (uint16_t)atoi(argv[3]);
+	uint8_t *pattern = xmalloc(PAT_PERIOD + CHUNK);
+	double *rec[2], *stall[2], *pre[2], *post[2];
+	struct genl ga;
+
+	if (inet_pton(AF_INET, argv[2], &pa) != 1 || reps < 1)
+		die("recover: bad arguments");
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	fill_pattern(pattern, 0, PAT_PERIOD + CHUNK);
+	genl_open(&ga, ans, home);
+	lfd = listener(pns, home, pa, port, 16);
+	for (method = 0; method < 2; method++) {
+		rec[method] = xmalloc(sizeof(double) * (size_t)reps);
+		stall[method] = xmalloc(sizeof(double) * (size_t)reps);
+		pre[method] = xmalloc(sizeof(double) * (size_t)reps);
+		post[method] = xmalloc(sizeof(double) * (size_t)reps);
+		for (r = 0; r < reps; r++) {
+			struct bulk snd = { .pattern = pattern },
+				    rcv = { .pattern = pattern };
+			int s, fd;
+			struct tuple t;
+			pthread_t ts, tr;
+			double tm0, tm1, tend;
+			size_t n;
+
+			/* A's end connects to the peer's listener. */
+			rcv.fd = connect_pair(ans, home, lfd, &s);
+			t = tuple_of(s);
+			snd.fd = s;
+			pre[method][r] = 0;
+			rcv.t = xmalloc(sizeof(double) * MAXSAMPLE);
+			rcv.total = xmalloc(sizeof(uint64_t) * MAXSAMPLE);
+			{
+				struct timeval tv = { 0, 100000 };
+
+				if (setsockopt(rcv.fd, SOL_SOCKET, SO_RCVTIMEO,
+					       &tv, sizeof(tv)))
+					die("SO_RCVTIMEO: %s", strerror(errno));
+			}
+			pthread_mutex_init(&snd.lock, NULL);
+			pthread_mutex_init(&rcv.lock, NULL);
+			pthread_create(&ts, NULL, bulk_send, &snd);
+			pthread_create(&tr, NULL, bulk_recv, &rcv);
+			usleep((useconds_t)WARM);
+
+			/* The application on A stops; the socket moves. */
+			pthread_mutex_lock(&snd.lock);
+			snd.fd = -1;
+			pthread_mutex_unlock(&snd.lock);
+			tm0 = now_us();
+			if (method == 0) {
+				struct export_to e = { s, t.laddr };
+
+				sm_one(&ga, SOCKMI_CMD_EXPORT, b_export_to, &e,
+				       SOCKMI_A_ID);
+				fd = (int)sm_one(&ga, SOCKMI_CMD_IMPORT,
+						 b_import, &t, SOCKMI_A_FD);
+			} else {
+				struct repair rp;
+
+				netlock(argv[1], "-I", &t);
+				ns_enter(ans);
+				fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
+					    0);
+				ns_enter(home);
+				if (fd < 0)
+					die("socket: %s", strerror(errno));
+				repair_save(s, &rp);
+				close(s);
+				s = -1;
+				repair_restore(fd, &rp, false);
+				netlock(argv[1], "-D", &t);
+			}
+			/* The application carries on with the moved socket. */
+			pthread_mutex_lock(&snd.lock);
+			snd.fd = fd;
+			pthread_mutex_unlock(&snd.lock);
+			tm1 = now_us();
+
+			for (;;) {
+				usleep(100000);
+				pthread_mutex_lock(&rcv.lock);
+				n = rcv.n;
+				pthread_mutex_unlock(&rcv.lock);
+				if (rcv.broken || snd.broken)
+					break;
+				if (!pre[method][r])
+					pre[method][r] = bulk_rate(&rcv, n,
+								   tm0 - 1e6,
+								   tm0);
+				/* A second after at least: its rate is reported. */
+				if ((now_us() - tm1 > 1.1e6 &&
+				     bulk_recovered(&rcv, n, tm1,
+						    pre[method][r]) >= 0) ||
+				    now_us() - tm1 > RECOVER_MAX)
+					break;
+			}
+			/* Everything sent arrives, once and in order. */
+			pthread_mutex_lock(&snd.lock);
+			snd.stop = true;
+			pthread_mutex_unlock(&snd.lock);
+			pthread_join(ts, NULL);
+			tend = now_us();
+			while (!rcv.broken && now_us() - tend < 30e6) {
+				pthread_mutex_lock(&rcv.lock);
+				n = rcv.rx;
+				pthread_mutex_unlock(&rcv.lock);
+				if (n == snd.tx)
+					break;
+				usleep(10000);
+			}
+			rcv.stop = true;
+			pthread_join(tr, NULL);
+			if (rcv.broken || snd.broken || rcv.rx != snd.tx)
+				die("recover (%s): the stream broke: sent %llu, "
+				    "received %llu%s", method ? "repair" : "sockmi",
+				    (unsigned long long)snd.tx,
+				    (unsigned long long)rcv.rx,
+				    rcv.broken ? ", a byte was wrong or the "
+				    "connection ended" : "");
+			n = rcv.n;
+			if (n == MAXSAMPLE)
+				die("recover: more than %d reads", MAXSAMPLE);
+			rec[method][r] = bulk_recovered(&rcv, n, tm1,
+							pre[method][r]);
+			stall[method][r] = tm1 - tm0;
+			post[method][r] = bulk_rate(&rcv, n, tm1, tm1 + 1e6);
+			fprintf(stderr, "recover %s rep %d: %.1f MB/s before, "
+				"move %.0f us, %.1f MB/s in the first second "
+				"after, 90 %% again after %.0f us, %llu bytes "
+				"verified\n", method ? "repair" : "sockmi", r,
+				pre[method][r], stall[method][r],
+				post[method][r], rec[method][r],
+				(unsigned long long)rcv.rx);
+			if (rec[method][r] < 0)
+				rec[method][r] = RECOVER_MAX;
+			close_rst(fd);
+			if (s >= 0)
+				close(s);
+			close_rst(rcv.fd);
+			free(rcv.t);
+			free(rcv.total);
+		}
+		printf("{\"item\": \"recover\", \"method\": \"%s\", "
+		       "\"window_us\": %.0f, \"limit_us\": %.0f, ",
+		       method ? "repair" : "sockmi", RWIN, RECOVER_MAX);
+		print_list("recover_us", rec[method], reps);
+		printf(", ");
+		print_list("move_us", stall[method], reps);
+		printf(", ");
+		print_list("rate_before", pre[method], reps);
+		printf(", ");
+		print_list("rate_first_s", post[method], reps);
+		printf(", \"median_recover_us\": %.1f, \"median_move_us\": %.1f, "
+		       "\"median_rate_before\": %.2f}\n",
+		       median(rec[method], reps), median(stall[method], reps),
+		       median(pre[method], reps));
+		fflush(stdout);
+	}
+	return 0;
+}
+
 /* ---- batch ----------------------------------------------------------- */
 
 /* Bytes of kernel memory in slab caches, from /proc/slabinfo. */
@@ -1529,6 +1865,8 @@ int main(int argc, char **argv)
 		return cmd_ckpt(argv + 2);
 	if (argc == 9 && !strcmp(argv[1], "stall"))
 		return cmd_stall(argv + 2);
+	if (argc == 7 && !strcmp(argv[1], "recover"))
+		return cmd_recover(argv + 2);
 	if (argc == 8 && !strcmp(argv[1], "batch"))
 		return cmd_batch(argv + 2);
 	if ((argc == 7 || argc == 8) && !strcmp(argv[1], "fill"))
@@ -1536,6 +1874,7 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"usage: sockmi-bench ckpt PEER_NS A_NS B_NS A_ADDR PORT QUEUED REPS\n"
 		"       sockmi-bench stall PEER_NS A_NS B_NS A_ADDR B_ADDR PORT REPS\n"
+		"       sockmi-bench recover PEER_NS A_NS PEER_ADDR PORT REPS\n"
 		"       sockmi-bench batch PEER_NS A_NS B_NS A_ADDR PORT N\n"
 		"       sockmi-bench fill FROM TO ACTION LOCAL REMOTE [VIA]\n");
 	return 2;

@@ -450,7 +450,11 @@ enum sockmi_tcp_options {
 };
 
 /* User-visible socket options; each is present only when it differs from
- * the default or was set by the user.
+ * the default or was set by the user. RCVBUF and SNDBUF are what the user
+ * asked for (half the kernel's figure); the importer gets them back with
+ * SO_RCVBUFFORCE/SO_SNDBUFFORCE when it may use those (CAP_NET_ADMIN), so a
+ * size forced past net.core.[rw]mem_max survives, else capped as
+ * SO_RCVBUF/SO_SNDBUF cap it.
  */
 enum sockmi_sockopt_attr {
 	SOCKMI_SOCKOPT_A_UNSPEC,
