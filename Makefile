@@ -113,7 +113,7 @@ FUZZ_TIME ?= 20
 FUZZ_NL_ITER ?= 20000
 fuzz: check-build
 	$(MAKE) -C tests/fuzz run FUZZ_TIME=$(FUZZ_TIME)
-	tests/vm/run --kver $(VM_KVER) -e FUZZ_NL_ITER=$(FUZZ_NL_ITER) \
+	tests/vm/run --kver $(VM_KVER) -e FUZZ_NL_ITER=$(FUZZ_NL_ITER) -e NETNS_FILE_TIMEOUT=14400 \
 		-e FUZZ_NL_BYTES=4000000 -- tests/run-netns tests/netns/fuzz.sh
 
 # docs/debug-kernel.md: builds the kernel first if needed (long), and the
@@ -128,6 +128,7 @@ STRESS_MIGRATIONS ?= 1000
 stress: check-build
 	tests/vm/run --kver $(VM_KVER) --timeout 5400 \
 		-e STRESS_MIGRATIONS=$(STRESS_MIGRATIONS) -e STRESS_TIMEOUT=5000 \
+		-e NETNS_FILE_TIMEOUT=5200 \
 		-e STRESS_LOG_DIR=$(CURDIR)/stress-out -- \
 		tests/run-netns tests/netns/modules.sh tests/netns/stress.sh
 

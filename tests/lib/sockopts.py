@@ -28,6 +28,7 @@ from sockmi_test import E, Family, import_port, pattern, u32  # noqa: E402
 SOL_TCP = socket.IPPROTO_TCP
 TCP_USER_TIMEOUT, TCP_CONGESTION = 18, 13
 SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33
+TIMEOUT = 150    # s: past TCP_RTO_MAX, as the other tests' peers wait
 
 # name, level, option, value to set (int, or bytes for a struct/string),
 # size to read back (0: an int)
@@ -87,6 +88,8 @@ def main(argv):
     host, port, which = argv[1], int(argv[2]), argv[3]
     v6 = '--v6' in argv
     s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET)
+    # A broken hand-over fails the test; it never hangs it.
+    s.settimeout(TIMEOUT)
     opts = {'user': USER + [TOS6 if v6 else TOS4, MAXSEG],
             'force': FORCE}[which]
     for name, level, opt, value, _ in opts:
@@ -106,6 +109,7 @@ def main(argv):
         % (s.family, local))
     f.call('SOCKMI_CMD_EXPORT', payload)
     t = import_port(f, rport)
+    t.settimeout(TIMEOUT)
     after = read(t, opts)
 
     ok = True

@@ -371,10 +371,21 @@ frozen() {
 	sid=$(n B python3 "$T" stage "$d/ckpt" --pending 2>&1) || true
 	expect "$what: staged on B, pending" "$sid" "[0-9]*"
 	cap_start "$d/freeze.pcapng" "$port"
+	# The peer has been retransmitting to the frozen socket, backing off;
+	# the capture must see one more of its segments, whenever it comes.
+	retrans_bytes() {
+		n peer ss -Htin "dport = :$port" | grep -o 'bytes_retrans:[0-9]*' | cut -d: -f2
+	}
+	local r0
+	r0=$(retrans_bytes) || true
 	# The peer kept its last byte back until now: it sends it to the
 	# frozen socket.
 	touch "$d/go"
-	peer_resent() { n peer ss -Htin "dport = :$port" | grep -q bytes_retrans; }
+	peer_resent() {
+		local r
+		r=$(retrans_bytes) || return 1
+		[[ ${r:-0} -gt ${r0:-0} ]]
+	}
 	check "$what: the peer sent to the frozen socket and resent" wait_for peer_resent
 	cap_stop "$d/freeze.pcapng" "$d/freeze.txt" absolute
 	fc=$d/freeze.txt
