@@ -72,16 +72,21 @@ def read(s, opts):
 
 
 def echo(s, n, salt):
+    """n bytes through the echo server, a chunk at a time: a block larger
+    than both ends' buffers together would deadlock writer and echo."""
     data = pattern(0, n, salt)
-    s.sendall(data)
-    got = b''
-    while len(got) < n:
-        chunk = s.recv(n - len(got))
-        if not chunk:
-            raise ConnectionError('the echo ended after %d bytes' % len(got))
-        got += chunk
-    if got != data:
-        raise ValueError('the echo came back changed')
+    for off in range(0, n, 16384):
+        chunk = data[off:off + 16384]
+        s.sendall(chunk)
+        got = b''
+        while len(got) < len(chunk):
+            part = s.recv(len(chunk) - len(got))
+            if not part:
+                raise ConnectionError('the echo ended after %d bytes' %
+                                      (off + len(got)))
+            got += part
+        if got != chunk:
+            raise ValueError('the echo came back changed at %d' % off)
 
 
 def main(argv):
