@@ -144,6 +144,11 @@ add_host() {
 		ip -n "$ns" addr add "fd77::$num/64" dev eth0 nodad
 		ip -n "$ns" link set eth0 up
 	fi
+	# Slow kernels (the debug one): exports outlive the tests' own
+	# pauses. A file that sets the sysctl itself still does afterwards.
+	if [[ -n ${SOCKMI_EXPORT_TIMEOUT:-} && -d /proc/sys/net/sockmi ]]; then
+		ip netns exec "$ns" sysctl -qw "net.sockmi.export_timeout=$SOCKMI_EXPORT_TIMEOUT"
+	fi
 }
 
 # topology HOST...: the bridge and one namespace per host, numbered from 1.
