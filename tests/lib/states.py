@@ -59,6 +59,10 @@ PEER_SALT, OWNER_SALT = 0x11, 0x77
 PEER_BYTES = 600000        # what the peer sends in total
 OWNER_BYTES = 500000       # what the server end sends in total
 CLOSE_WAIT_BYTES = 120000   # fits in a receive buffer with the FIN
+PEER_RCVBUF = 65536         # the peer's SO_RCVBUF (the kernel doubles it)
+FILL_SNDBUF = 262144        # fin_wait1/last_ack: SO_SNDBUF before filling
+FILL_BYTES = 2000000        # more than that send buffer and the peer hold
+GO_WAIT = 600               # the peer and the owner wait this long for 'go'
 TCP_INFO_STATE = 0          # first byte of struct tcp_info
 
 
@@ -117,6 +121,32 @@ def send_until_full(s, off, limit, salt):
     return off
 
 
+def fill_beyond_peer(s, salt):
+    """Queue more than the peer, which does not read, can ever take.
+
+    The peer's kernel takes at most 2 * PEER_RCVBUF bytes; as long as more
+    than that was written, bytes stay in our send queue until the peer
+    reads, so a FIN queued behind them is neither sent nor acknowledged.
+    A fixed send buffer, as the default one may hold less than the peer
+    takes (it grows with cwnd, and not under TCP memory pressure): then
+    everything, the FIN included, would be acknowledged before the export.
+    """
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, FILL_SNDBUF)
+    need = 2 * (2 * PEER_RCVBUF)
+    off = 0
+    end = time.monotonic() + 120
+    while True:
+        off = send_until_full(s, off, FILL_BYTES, salt)
+        if off > need:
+            break
+        if time.monotonic() > end:
+            raise TimeoutError('only %d bytes queued' % off)
+        time.sleep(0.05)
+    if off >= FILL_BYTES:
+        raise RuntimeError('the peer took %d bytes; it should not read' % off)
+    return off
+
+
 def send_all(s, off, limit, salt):
     while off < limit:
         off += s.send(pattern(off, min(65536, limit - off), salt))
@@ -133,14 +163,14 @@ def owner_tx(d):
 def peer(scenario, host, port, d):
     fam = socket.AF_INET6 if ':' in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, PEER_RCVBUF)
     s.connect((host, port))
     s.settimeout(60)
     go = os.path.join(d, 'go')
     if scenario == 'est':
         tx = send_until_full(s, 0, PEER_BYTES, PEER_SALT)
         open(os.path.join(d, 'peer-ready'), 'w').close()
-        wait_path(go)
+        wait_path(go, GO_WAIT)
         send_all(s, tx, PEER_BYTES, PEER_SALT)
         s.shutdown(socket.SHUT_WR)
         recv_exact(s, 0, OWNER_BYTES, OWNER_SALT)
@@ -148,11 +178,11 @@ def peer(scenario, host, port, d):
     elif scenario == 'close_wait':
         send_all(s, 0, CLOSE_WAIT_BYTES, PEER_SALT)
         s.shutdown(socket.SHUT_WR)
-        wait_path(go)
+        wait_path(go, GO_WAIT)
         recv_exact(s, 0, OWNER_BYTES, OWNER_SALT)
         expect_eof(s)
     elif scenario == 'fin_wait1':
-        wait_path(go)
+        wait_path(go, GO_WAIT)
         recv_exact(s, 0, owner_tx(d), OWNER_SALT)
         expect_eof(s)
         send_all(s, 0, PEER_BYTES // 4, PEER_SALT)
@@ -162,13 +192,13 @@ def peer(scenario, host, port, d):
         expect_eof(s)
         send_all(s, 0, PEER_BYTES // 8, PEER_SALT)
         open(os.path.join(d, 'peer-ready'), 'w').close()
-        wait_path(go)
+        wait_path(go, GO_WAIT)
         send_all(s, PEER_BYTES // 8, PEER_BYTES // 4, PEER_SALT)
         s.shutdown(socket.SHUT_WR)
     elif scenario == 'last_ack':
         send_all(s, 0, PEER_BYTES // 8, PEER_SALT)
         s.shutdown(socket.SHUT_WR)
-        wait_path(go)
+        wait_path(go, GO_WAIT)
         recv_exact(s, 0, owner_tx(d), OWNER_SALT)
         expect_eof(s)
     # Wait for the other side's close: a RST here would raise.
@@ -199,9 +229,7 @@ def owner(scenario, port, d, v6):
         st['rx'] = recv_exact(s, 0, 50000, PEER_SALT)
         wait_state(s, (8,))         # TCP_CLOSE_WAIT
     elif scenario == 'fin_wait1':
-        st['tx'] = send_until_full(s, 0, OWNER_BYTES, OWNER_SALT)
-        if st['tx'] >= OWNER_BYTES:
-            raise RuntimeError('the peer drained everything; no FIN_WAIT1')
+        st['tx'] = fill_beyond_peer(s, OWNER_SALT)
         s.shutdown(socket.SHUT_WR)  # FIN queued behind the data
         st['fin'] = True
         wait_state(s, (4,))         # TCP_FIN_WAIT1
@@ -214,7 +242,7 @@ def owner(scenario, port, d, v6):
     elif scenario == 'last_ack':
         st['rx'] = recv_exact(s, 0, PEER_BYTES // 8, PEER_SALT)
         expect_eof(s)
-        st['tx'] = send_until_full(s, 0, OWNER_BYTES, OWNER_SALT)
+        st['tx'] = fill_beyond_peer(s, OWNER_SALT)
         s.shutdown(socket.SHUT_WR)
         st['fin'] = True
         wait_state(s, (9,))         # TCP_LAST_ACK
@@ -223,7 +251,7 @@ def owner(scenario, port, d, v6):
         json.dump(st, fh)
     os.rename(os.path.join(d, 'owner.tmp'), os.path.join(d, 'owner'))
     # Keep the descriptor until the socket is taken away.
-    wait_path(os.path.join(d, 'go'))
+    wait_path(os.path.join(d, 'go'), GO_WAIT)
     try:
         s.recv(1)
     except OSError as e:
