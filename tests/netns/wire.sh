@@ -115,14 +115,14 @@ wire_checks() {
 	# most likely the importer's TIME_WAIT answering the peer's last pure
 	# ACK, reordered behind its FIN by veth (README, "Limits that
 	# remain"). Counted apart and shown, not hidden; any other RST fails.
-	local late
-	late=$(awk -F, -v p="$port" '
+	local rst late
+	read -r rst late < <(awk -F, -v p="$port" '
 		$1 != p && $7 == 1 { pfin = $8 }
 		$1 == p && $7 == 1 { sfin = 1 }
 		$1 == p && pfin != "" && $4 == pfin && sfin { closed = 1 }
-		$6 == 1 && closed && $1 != p { n++ }
-		END { print n + 0 }' "$c")
-	expect "$what: no RST either way" "$(($(awk -F, '$6 == 1' "$c" | wc -l) - late))" 0
+		$6 == 1 { if (closed && $1 != p) late++; else rst++ }
+		END { print rst + 0, late + 0 }' "$c")
+	expect "$what: no RST either way" "$rst" 0
 	[[ $late -eq 0 ]] ||
 		echo "# $TEST_NAME: $what: $late RST(s) from the peer after the close, answering a second ACK of its FIN (see README)"
 	# Which side, and what came just before: the frames around each RST.
